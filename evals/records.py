@@ -7,11 +7,11 @@ scoring -> ``Verdict``; the store joins them into one ``SampleRecord`` per row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
-AnswerType = Literal["number", "math", "choice"]
-ANSWER_TYPES: tuple[AnswerType, ...] = ("number", "math", "choice")
+AnswerType = Literal["number", "math", "choice", "text"]
+ANSWER_TYPES: tuple[AnswerType, ...] = ("number", "math", "choice", "text")
 
 # Bump when a column of samples.parquet or a key of summary.json changes meaning.
 RECORD_VERSION = 1
@@ -57,6 +57,9 @@ class SampleKey:
     item_id: str
     sample_idx: int
 
+    def as_tuple(self) -> tuple[str, str, str, int]:
+        return (self.model, self.task, self.item_id, self.sample_idx)
+
 
 @dataclass(frozen=True)
 class Completion:
@@ -80,7 +83,7 @@ class Completion:
     error: str | None = None
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Outcome of scoring one answer."""
 
     CORRECT = "correct"

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``evals`` CLI, one module each, each exposing ``register``."""

@@ -1,0 +1,147 @@
+"""``evals run``: evaluate models on tasks, from flags or a suite file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from evals.errors import ConfigError, EvalsError
+
+# Suite fields a CLI flag sets, so that validation errors name the flag the user typed.
+_FLAG_FOR_FIELD = {
+    "limit": "--limit", "samples": "--samples", "temperature": "--temperature",
+    "top_p": "--top-p", "max_tokens": "--max-tokens", "seed": "--seed",
+    "tensor_parallel_size": "--tensor-parallel-size", "max_model_len": "--max-model-len",
+    "gpu_memory_utilization": "--gpu-memory-utilization", "dtype": "--dtype",
+}  # fmt: skip
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("run", help="evaluate models on tasks", description=__doc__)
+    what = parser.add_argument_group("what to run")
+    what.add_argument("--config", help="suite YAML file, or a built-in suite name (e.g. 'default')")
+    what.add_argument("--model", action="append", help="alias, Hugging Face id or local dir (repeatable)")
+    what.add_argument("--task", action="append", help="task name (repeatable); see 'evals tasks'")
+    what.add_argument("--limit", type=int, help="first N items of each task")
+    gen = parser.add_argument_group("generation")
+    gen.add_argument("--samples", type=int, help="completions per item (default 1)")
+    gen.add_argument("--temperature", type=float)
+    gen.add_argument("--top-p", type=float)
+    gen.add_argument("--max-tokens", type=int, help="default: the task's")
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--system-prompt")
+    engine = parser.add_argument_group("engine (passed to vLLM)")
+    engine.add_argument("--dtype")
+    engine.add_argument("--tensor-parallel-size", type=int)
+    engine.add_argument("--max-model-len", type=int)
+    engine.add_argument("--gpu-memory-utilization", type=float)
+    io = parser.add_argument_group("input and output")
+    io.add_argument("--data-dir", type=Path, help="read DIR/<task>/test.jsonl instead of the Hub")
+    io.add_argument("--out", type=Path, help="run directory (default: runs/<suite>-<config hash>)")
+    io.add_argument("--prices", type=Path, help="price table YAML overriding the shipped one")
+    io.add_argument("--quiet", action="store_true", help="no progress bars; print the run dir only")
+    io.add_argument("--json", action="store_true", help="print the summary rows as JSON")
+    parser.set_defaults(handler=handle)
+
+
+def _flag_problems(error: ConfigError) -> ConfigError:
+    """Rewrite 'command line: models.0.generation.samples: ...' as '--samples: ...'."""
+    problems = []
+    for problem in error.problems:
+        match = re.match(r"command line: ([\w.]+): (.*)", problem)
+        field = match.group(1).rsplit(".", 1)[-1] if match else ""
+        if match and field in _FLAG_FOR_FIELD:
+            problems.append(f"{_FLAG_FOR_FIELD[field]}: {match.group(2)}")
+        else:
+            problems.append(problem)
+    return ConfigError(problems)
+
+
+def suite_from_flags(args: argparse.Namespace) -> dict[str, Any]:
+    generation = {
+        key: value
+        for key, value in {
+            "samples": args.samples, "temperature": args.temperature, "top_p": args.top_p,
+            "max_tokens": args.max_tokens, "seed": args.seed, "system_prompt": args.system_prompt,
+        }.items()
+        if value is not None
+    }  # fmt: skip
+    engine = {
+        key: value
+        for key, value in {
+            "dtype": args.dtype, "tensor_parallel_size": args.tensor_parallel_size,
+            "max_model_len": args.max_model_len, "gpu_memory_utilization": args.gpu_memory_utilization,
+        }.items()
+        if value is not None
+    }  # fmt: skip
+    data: dict[str, Any] = {
+        "name": "run",
+        "models": [{"model": m, "generation": generation, "engine": engine} for m in args.model],
+        "tasks": list(args.task),
+    }
+    if args.limit is not None:
+        data["limit"] = args.limit
+    return data
+
+
+def _builtin_suite(name: str) -> Path | None:
+    try:
+        candidate = resources.files("evals.builtin_suites") / f"{name}.yaml"
+    except ModuleNotFoundError:
+        return None
+    return Path(str(candidate)) if candidate.is_file() else None
+
+
+def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
+    """The validated SuiteSpec the flags or the config describe, and where it came from."""
+    from evals.suite import load_suite_file, parse_suite
+
+    flagged = [f for f in ("model", "task", "samples", "temperature", "top_p", "max_tokens",
+                           "system_prompt", "dtype", "tensor_parallel_size", "max_model_len",
+                           "gpu_memory_utilization") if getattr(args, f) is not None]  # fmt: skip
+    if args.config:
+        if flagged:
+            raise EvalsError(f"--config sets models and tasks; drop --{flagged[0].replace('_', '-')}")
+        path = Path(args.config)
+        if not path.exists() and os.sep not in args.config and not args.config.endswith(".yaml"):
+            path = _builtin_suite(args.config) or path
+        suite = load_suite_file(path)
+        if args.limit is not None:
+            suite = parse_suite({**suite.model_dump(mode="json"), "limit": args.limit}, str(path))
+        return suite, str(path)
+    if not args.model or not args.task:
+        raise EvalsError("give --model and --task (or --config SUITE.yaml)")
+    try:
+        return parse_suite(suite_from_flags(args), "command line"), "command line"
+    except ConfigError as error:
+        raise _flag_problems(error) from None
+
+
+def handle(args: argparse.Namespace) -> int:
+    from evals.plan import validate_suite
+
+    suite, source = load_suite_from_args(args)
+    validate_suite(suite, source)
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        raise EvalsError(f"--data-dir {args.data_dir}: no such directory")
+
+    from evals.runner import RunOptions, run_suite
+    from evals.table import format_summary
+
+    outcome = run_suite(
+        suite, RunOptions(out=args.out, data_dir=args.data_dir, quiet=args.quiet, prices=args.prices)
+    )
+    rows = [row.model_dump(mode="json") for row in outcome.rows]
+    if args.json:
+        print(json.dumps({"run_dir": str(outcome.run_dir), "summary": rows}, indent=2))
+    elif args.quiet:
+        print(outcome.run_dir)
+    else:
+        print(format_summary(outcome.rows))
+        print(f"\nrun directory: {outcome.run_dir}  (generated {outcome.generated} new samples)")
+    return 0

@@ -1,0 +1,59 @@
+"""What every generation backend takes and returns."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from evals.records import Completion, Prompt, SampleKey
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    temperature: float
+    top_p: float
+    max_tokens: int
+    seed: int | None
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One sample to generate: n samples of an item are n requests with their own seeds."""
+
+    key: SampleKey
+    prompt: Prompt
+    sampling: SamplingSettings
+
+
+# Called with each batch of finished completions, as they finish (for incremental writes).
+OnFinished = Callable[[Sequence[Completion]], None]
+
+
+class GenerationBackend(Protocol):
+    """An engine that generates completions for requests of one model."""
+
+    def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
+        """Generate every request, reporting completions through ``on_finished``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def sample_seed(run_seed: int, item_id: str, sample_idx: int) -> int:
+    """A per-sample seed that depends only on what identifies the sample.
+
+    It does not depend on batch composition, so a resumed run draws the same
+    samples as an uninterrupted one.
+    """
+    digest = hashlib.sha256(f"{run_seed}\x00{item_id}\x00{sample_idx}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def apportion_seconds(seconds: float, weights: Sequence[int]) -> list[float]:
+    """Split ``seconds`` over samples in proportion to their token counts."""
+    total = sum(weights)
+    if total <= 0:
+        return [seconds / len(weights)] * len(weights) if weights else []
+    return [seconds * w / total for w in weights]

@@ -1,0 +1,181 @@
+"""Offline generation with ``vllm.LLM``: all requests of a task in one engine loop.
+
+Finished requests are handed back in small batches while the engine keeps running,
+so results reach the store as they finish and a killed run loses little.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from evals.errors import EvalsError
+from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds
+from evals.records import Completion, Prompt
+from evals.suite import EngineSpec
+
+# Hand finished completions to the store at most this often (seconds of engine time).
+FLUSH_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class EngineSetup:
+    """The resolved engine choices, recorded in the manifest."""
+
+    on_gpu: bool
+    in_process: bool
+    enforce_eager: bool
+    dtype: str
+    kv_cache_gib: float | None
+
+
+def resolve_engine_setup(spec: EngineSpec, on_gpu: bool) -> EngineSetup:
+    """Pick the fastest setup for the hardware where the spec leaves a choice open.
+
+    On CPU the in-process engine generated 1.6x faster on 2 cores than vLLM's
+    separate engine process, and gave identical text run after run; CUDA graphs
+    and torch.compile do not apply there, so eager mode only saves start-up time.
+    """
+    in_process = spec.in_process if spec.in_process is not None else not on_gpu
+    enforce_eager = spec.enforce_eager if spec.enforce_eager is not None else not on_gpu
+    kv_cache = spec.kv_cache_gib if spec.kv_cache_gib is not None else (None if on_gpu else 2.0)
+    dtype = spec.dtype if spec.dtype != "auto" or on_gpu else "bfloat16"
+    return EngineSetup(on_gpu, in_process, enforce_eager, dtype, kv_cache)
+
+
+def _configure_environment(setup: EngineSetup) -> None:
+    """Environment vLLM reads at import time; a value the user already set wins."""
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0" if setup.in_process else "1")
+    if setup.kv_cache_gib is not None:
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", f"{setup.kv_cache_gib:g}")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    text: str
+    token_ids: tuple[int, ...]
+
+
+class VLLMBackend:
+    """One vLLM engine for one model, reused for every task of that model."""
+
+    def __init__(self, model_path: str, spec: EngineSpec, setup: EngineSetup, seed: int) -> None:
+        _configure_environment(setup)
+        import vllm
+
+        options: dict[str, Any] = {
+            "model": model_path,
+            "dtype": setup.dtype,
+            "tensor_parallel_size": spec.tensor_parallel_size,
+            "enforce_eager": setup.enforce_eager,
+            "seed": seed,
+        }
+        optional = {
+            "max_model_len": spec.max_model_len,
+            "gpu_memory_utilization": spec.gpu_memory_utilization,
+            "max_num_seqs": spec.max_num_seqs,
+        }
+        options.update({k: v for k, v in optional.items() if v is not None})
+        started = time.perf_counter()
+        try:
+            self._llm = vllm.LLM(**options)
+        except Exception as error:  # vLLM raises many types; the user needs one line
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise EvalsError(f"could not start vLLM for {model_path}: {first_line}") from None
+        self.load_seconds = time.perf_counter() - started
+        self._tokenizer = self._llm.get_tokenizer()
+        self._rendered: dict[Prompt, RenderedPrompt] = {}
+
+    @property
+    def has_chat_template(self) -> bool:
+        return getattr(self._tokenizer, "chat_template", None) is not None
+
+    def render(self, prompt: Prompt) -> RenderedPrompt:
+        """The exact text and token ids the model sees (chat template applied once)."""
+        cached = self._rendered.get(prompt)
+        if cached is not None:
+            return cached
+        messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
+        if self.has_chat_template:
+            text = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        else:  # base models: plain concatenation, as lm-evaluation-harness does
+            text = "\n\n".join(m["content"] for m in messages) + "\n"
+        # The template already holds any BOS token; adding special tokens would double it.
+        token_ids = tuple(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        rendered = RenderedPrompt(str(text), token_ids)
+        self._rendered[prompt] = rendered
+        return rendered
+
+    def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
+        from vllm import SamplingParams
+
+        if not requests:
+            return
+        rendered = [self.render(r.prompt) for r in requests]
+        params = [
+            SamplingParams(
+                n=1,
+                temperature=r.sampling.temperature,
+                top_p=r.sampling.top_p,
+                max_tokens=r.sampling.max_tokens,
+                seed=r.sampling.seed,
+            )
+            for r in requests
+        ]
+        prompts: list[Any] = [{"prompt_token_ids": list(p.token_ids)} for p in rendered]
+        request_ids = self._llm.enqueue(prompts, params, use_tqdm=False)
+        by_id = {rid: (req, ren) for rid, req, ren in zip(request_ids, requests, rendered, strict=True)}
+        self._run_engine(by_id, on_finished)
+
+    def _run_engine(
+        self, by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]], on_finished: OnFinished
+    ) -> None:
+        engine = self._llm.llm_engine
+        finished: list[Any] = []
+        engine_seconds = 0.0
+        while engine.has_unfinished_requests():
+            started = time.perf_counter()
+            outputs = engine.step()
+            engine_seconds += time.perf_counter() - started
+            finished.extend(o for o in outputs if o.finished)
+            done = not engine.has_unfinished_requests()
+            if finished and (engine_seconds >= FLUSH_SECONDS or done):
+                on_finished(_completions(finished, by_id, engine_seconds))
+                finished, engine_seconds = [], 0.0
+
+    def close(self) -> None:
+        del self._llm
+
+
+def _completions(
+    outputs: Sequence[Any],
+    by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]],
+    engine_seconds: float,
+) -> list[Completion]:
+    """Records for finished vLLM outputs; the window's engine time is shared by tokens."""
+    rows = []
+    for output in outputs:
+        request, rendered = by_id[output.request_id]
+        sample = output.outputs[0]
+        rows.append((request, rendered, sample))
+    weights = [len(ren.token_ids) + len(s.token_ids) for _, ren, s in rows]
+    shares = apportion_seconds(engine_seconds, weights)
+    return [
+        Completion(
+            key=request.key,
+            prompt_text=rendered.text,
+            output=sample.text,
+            reasoning=None,
+            prompt_tokens=len(rendered.token_ids),
+            completion_tokens=len(sample.token_ids),
+            finish_reason=str(sample.finish_reason or "stop"),
+            engine_seconds=share,
+            seed=request.sampling.seed,
+        )
+        for (request, rendered, sample), share in zip(rows, shares, strict=True)
+    ]

@@ -1,0 +1,104 @@
+"""Turn a validated suite into a run plan: resolved models, loaded tasks, prompts.
+
+Everything that can fail on bad input fails here, before a run directory or an
+engine exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from evals.errors import ConfigError
+from evals.generation.base import GenerationRequest, SamplingSettings, sample_seed
+from evals.models import ResolvedModel, ensure_available, resolve_model, validate_model_ref
+from evals.prompts import build_prompt
+from evals.records import Item, Prompt, SampleKey
+from evals.suite import ModelEntrySpec, SuiteSpec
+from evals.tasks import LoadedTask, load_task, validate_task_names
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    task: LoadedTask
+    prompts: tuple[Prompt, ...]  # one per item, same order as task.items
+    max_tokens: int
+
+    @property
+    def name(self) -> str:
+        return self.task.spec.name
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    entry: ModelEntrySpec
+    model: ResolvedModel
+    tasks: tuple[TaskPlan, ...]
+
+    @property
+    def label(self) -> str:
+        return self.entry.label
+
+    def requests(self, task: TaskPlan, seed: int) -> Iterator[GenerationRequest]:
+        """Every sample of every item of ``task``, each with its own stable seed."""
+        gen = self.entry.generation
+        for prompt in task.prompts:
+            for sample_idx in range(gen.samples):
+                key = SampleKey(self.label, task.name, prompt.item.item_id, sample_idx)
+                sampling = SamplingSettings(
+                    temperature=gen.temperature,
+                    top_p=gen.top_p,
+                    max_tokens=task.max_tokens,
+                    seed=sample_seed(seed + gen.seed, prompt.item.item_id, sample_idx),
+                )
+                yield GenerationRequest(key, prompt, sampling)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    suite: SuiteSpec
+    models: tuple[ModelPlan, ...]
+
+    def items_by_key(self) -> dict[tuple[str, str], Item]:
+        """(task, item_id) -> Item, for joining completions with their gold answers."""
+        return {
+            (task.name, item.item_id): item
+            for model in self.models
+            for task in model.tasks
+            for item in task.task.items
+        }
+
+
+def validate_suite(suite: SuiteSpec, source: str) -> None:
+    """Every problem with task names and model references, reported at once."""
+    problems = [f"{source}: {p}" for p in validate_task_names([t.name for t in suite.tasks])]
+    for index, entry in enumerate(suite.models):
+        problem = validate_model_ref(entry.model)
+        if problem:
+            problems.append(f"{source}: models.{index}.model: {problem}")
+    if problems:
+        raise ConfigError(problems)
+
+
+def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
+    """Load every task and make every model available; raises on the first bad input."""
+    loaded = {
+        entry.name: load_task(entry.name, data_dir=data_dir, limit=suite.task_limit(entry), seed=suite.seed)
+        for entry in suite.tasks
+    }
+    models = []
+    for entry in suite.models:
+        resolved = ensure_available(resolve_model(entry.model))
+        tasks = tuple(
+            TaskPlan(
+                task=task,
+                prompts=tuple(
+                    build_prompt(item, task.spec, entry.generation.system_prompt) for item in task.items
+                ),
+                max_tokens=entry.generation.max_tokens or task.spec.generation.max_tokens,
+            )
+            for task in loaded.values()
+        )
+        models.append(ModelPlan(entry, resolved, tasks))
+    return RunPlan(suite, tuple(models))

@@ -1,0 +1,1 @@
+"""Scoring: extract the final answer from a model output and judge it against the gold."""
