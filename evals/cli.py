@@ -11,7 +11,7 @@ from typing import NoReturn
 from evals.errors import EvalsError
 
 # Each module exposes ``register(subparsers)``; handlers import heavy packages lazily.
-COMMAND_MODULES: tuple[str, ...] = ("run", "catalog", "models_cmd", "score")
+COMMAND_MODULES: tuple[str, ...] = ("run", "catalog", "models_cmd", "score", "compare")
 
 
 class _OneLineParser(argparse.ArgumentParser):

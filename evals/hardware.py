@@ -14,7 +14,7 @@ from typing import Any
 class Hardware:
     """The accelerator a run is priced by: a GPU type and count, or CPU cores."""
 
-    accelerator: str  # a key of the price table: "H100", "A100-80GB", ..., or "cpu-core"
+    accelerator: str  # a GPU name as nvidia-smi prints it, or "cpu-core"
     count: int
     gpu_names: tuple[str, ...]
     cpu_model: str
@@ -53,34 +53,13 @@ def _gpu_names() -> tuple[str, ...]:
     return tuple(line.strip() for line in result.stdout.splitlines() if line.strip())
 
 
-_GPU_KEYS = (
-    ("H200", "H200"),
-    ("H100", "H100"),
-    ("A100", "A100-80GB"),
-    ("L40S", "L40S"),
-    ("L4", "L4"),
-    ("A10G", "A10G"),
-    ("T4", "T4"),
-)
-
-
-def price_key_for_gpu(name: str) -> str:
-    """The price-table key of a GPU name as nvidia-smi prints it ("NVIDIA H100 80GB HBM3")."""
-    upper = name.upper()
-    for needle, key in _GPU_KEYS:
-        if needle in upper:
-            if key == "A100-80GB" and "40GB" in upper:
-                return "A100-40GB"
-            return key
-    return name
-
-
 def detect_hardware(tensor_parallel_size: int = 1) -> Hardware:
     """The hardware one engine of ``tensor_parallel_size`` GPUs (or this CPU) runs on."""
     gpus = _gpu_names()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if gpus:
-        accelerator, count = price_key_for_gpu(gpus[0]), min(tensor_parallel_size, len(gpus))
+        # The price table matches nvidia-smi names itself (A100 40GB vs 80GB, H100 PCIe vs SXM).
+        accelerator, count = gpus[0], min(tensor_parallel_size, len(gpus))
     else:
         accelerator, count = "cpu-core", cores
     return Hardware(accelerator, count, gpus, _cpu_model(), cores, platform.platform())

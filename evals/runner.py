@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from evals.execute import Executor, LocalExecutor, engine_groups
 from evals.finalize import join_items, score_frame, write_results
-from evals.generation.base import GenerationRequest
-from evals.generation.vllm_backend import EngineSetup, VLLMBackend, resolve_engine_setup
+from evals.generation.vllm_backend import resolve_engine_setup
 from evals.hardware import Hardware, detect_hardware
 from evals.manifest import build_manifest
 from evals.metrics import CostBasis, SummaryRow, cost_basis, load_price_table
-from evals.plan import ModelPlan, RunPlan, build_plan
-from evals.progress import TaskProgress
-from evals.records import Completion
+from evals.plan import RunPlan, build_plan
 from evals.scoring import SCORER_VERSION, Scorer
 from evals.store import RunStore
 from evals.suite import SuiteSpec
@@ -26,6 +23,7 @@ class RunOptions:
     data_dir: Path | None = None
     quiet: bool = False
     prices: Path | None = None
+    executor: Executor = LocalExecutor()
 
 
 @dataclass(frozen=True)
@@ -48,9 +46,8 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
               for m in plan.models}  # fmt: skip
     store = RunStore(options.out or default_run_dir(suite))
     store.open_for(build_manifest(plan, hardware, setups, SCORER_VERSION))
-    generated = 0
-    for group in _engine_groups(plan.models):
-        generated += _generate_missing(group, store, setups[group[0].label], suite.seed, options.quiet)
+    groups = engine_groups(plan.models, setups)
+    generated = options.executor.run(groups, store, suite.seed, options.quiet)
     costs = _cost_bases(plan, hardware, options.prices)
     rows = finalize_run(store, plan, costs)
     return RunOutcome(store.root, tuple(rows), generated)
@@ -90,65 +87,3 @@ def _cost_bases(plan: RunPlan, hardware: Hardware, prices: Path | None) -> dict[
         m.label: cost_basis(table, accelerator=hardware.accelerator, count=hardware.count, api_model=None)
         for m in plan.models
     }
-
-
-def _engine_groups(models: Sequence[ModelPlan]) -> list[list[ModelPlan]]:
-    """Entries that share a model and engine options share one engine (e.g. greedy and sampled)."""
-    groups: dict[tuple[str, str], list[ModelPlan]] = {}
-    for model in models:
-        key = (str(model.model.path_or_id), model.entry.engine.model_dump_json())
-        groups.setdefault(key, []).append(model)
-    return list(groups.values())
-
-
-def _generate_missing(
-    group: Sequence[ModelPlan], store: RunStore, setup: EngineSetup, seed: int, quiet: bool
-) -> int:
-    """Generate every sample of the group not yet stored; the engine starts only if needed."""
-    done = store.done_keys()
-    pending = {
-        (model.label, task.name): [r for r in model.requests(task, seed) if r.key.as_tuple() not in done]
-        for model in group
-        for task in model.tasks
-    }
-    if not any(pending.values()):
-        return 0
-    first = group[0]
-    backend = VLLMBackend(str(first.model.path_or_id), first.entry.engine, setup, seed)
-    try:
-        _generate_all(backend, store, group, pending, quiet)
-    finally:
-        backend.close()
-    return sum(len(r) for r in pending.values())
-
-
-def _generate_all(
-    backend: VLLMBackend,
-    store: RunStore,
-    group: Sequence[ModelPlan],
-    pending: dict[tuple[str, str], list[GenerationRequest]],
-    quiet: bool,
-) -> None:
-    """Every pending sample of the group in one batched engine call, one bar per model x task."""
-    bars = {}
-    for model in group:
-        for task in model.tasks:
-            total = len(task.prompts) * model.entry.generation.samples
-            left = len(pending[(model.label, task.name)])
-            bars[(model.label, task.name)] = TaskProgress(
-                f"{model.label} / {task.name}", total, total - left, quiet, position=len(bars)
-            )
-
-    def on_finished(batch: Sequence[Completion]) -> None:
-        by_task: dict[tuple[str, str], list[Completion]] = {}
-        for completion in batch:
-            by_task.setdefault((completion.key.model, completion.key.task), []).append(completion)
-        for (label, task_name), completions in by_task.items():
-            store.write_part(label, task_name, completions)
-            bars[(label, task_name)].update(len(completions))
-
-    try:
-        backend.generate([r for requests in pending.values() for r in requests], on_finished)
-    finally:
-        for bar in bars.values():
-            bar.close()
