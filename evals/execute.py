@@ -23,7 +23,17 @@ BackendFactory = Callable[[ModelPlan, EngineSetup, int], GenerationBackend]
 Pending = dict[tuple[str, str], list[GenerationRequest]]  # (model label, task) -> requests
 
 
-def vllm_backend(model: ModelPlan, setup: EngineSetup, seed: int) -> GenerationBackend:
+def default_backend(model: ModelPlan, setup: EngineSetup, seed: int) -> GenerationBackend:
+    """The backend the suite entry names: offline vLLM, an OpenAI-compatible server, or transformers."""
+    backend = model.entry.backend
+    if backend == "openai":
+        from evals.generation.openai_backend import make_openai_backend
+
+        return make_openai_backend(model, seed)
+    if backend == "hf":
+        from evals.generation.hf_backend import make_hf_backend
+
+        return make_hf_backend(model, setup, seed)
     return VLLMBackend(str(model.model.path_or_id), model.entry.engine, setup, seed)
 
 
@@ -89,7 +99,7 @@ class Executor(Protocol):
 class LocalExecutor:
     """One engine at a time on this machine; all pending samples of a group in one batched call."""
 
-    backend: BackendFactory = vllm_backend
+    backend: BackendFactory = default_backend
 
     def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
         generated = 0

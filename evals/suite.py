@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from evals.errors import ConfigError
 
@@ -49,14 +49,36 @@ class EngineSpec(_Spec):
     max_num_seqs: int | None = Field(None, ge=1)
 
 
+class ServerSpec(_Spec):
+    """An OpenAI-compatible endpoint (``vllm serve``, SGLang, DeepSeek's or OpenAI's API)."""
+
+    base_url: str
+    # The key is read from this environment variable at run time and never written anywhere.
+    api_key_env: str | None = None
+    model_name: str | None = None  # the name the server knows the model by; default: ``model``
+    max_concurrency: int = Field(8, ge=1, le=1024)
+    timeout_s: float = Field(600.0, gt=0)
+    max_retries: int = Field(5, ge=0, le=50)
+    price: str | None = None  # price-table key for token-priced APIs (e.g. "deepseek-reasoner")
+
+
 class ModelEntrySpec(_Spec):
     """One leaderboard row: a model and how it is run."""
 
     name: str | None = None
     model: str
-    backend: Literal["vllm"] = "vllm"
+    backend: Literal["vllm", "openai", "hf"] = "vllm"
     generation: GenerationSpec = GenerationSpec()
     engine: EngineSpec = EngineSpec()
+    server: ServerSpec | None = None
+
+    @model_validator(mode="after")
+    def _server_matches_backend(self) -> ModelEntrySpec:
+        if self.backend == "openai" and self.server is None:
+            raise ValueError("backend 'openai' needs a server: {base_url: ...}")
+        if self.backend != "openai" and self.server is not None:
+            raise ValueError(f"server is only used by backend 'openai', not {self.backend!r}")
+        return self
 
     @field_validator("name")
     @classmethod

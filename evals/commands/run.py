@@ -40,6 +40,16 @@ def register(subparsers: Any) -> None:
     engine.add_argument("--tensor-parallel-size", type=int)
     engine.add_argument("--max-model-len", type=int)
     engine.add_argument("--gpu-memory-utilization", type=float)
+    served = parser.add_argument_group("served and API models")
+    served.add_argument("--backend", choices=("vllm", "openai", "hf"), help="default: vllm (offline)")
+    served.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    served.add_argument("--api-key-env", help="environment variable holding the API key")
+    served.add_argument("--max-concurrency", type=int, help="requests in flight (openai backend)")
+    served.add_argument("--api-price", help="price-table key for token-priced APIs")
+    ray = parser.add_argument_group("distributed (Ray)")
+    ray.add_argument("--ray", metavar="auto|local|ADDRESS", help="run on a Ray cluster")
+    ray.add_argument("--num-workers", type=int, help="engine workers (default: one per node's share)")
+    ray.add_argument("--shard-size", type=int, default=32, help="items per shard (default 32)")
     io = parser.add_argument_group("input and output")
     io.add_argument("--data-dir", type=Path, help="read DIR/<task>/test.jsonl instead of the Hub")
     io.add_argument("--out", type=Path, help="run directory (default: runs/<suite>-<config hash>)")
@@ -79,9 +89,16 @@ def suite_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         }.items()
         if value is not None
     }  # fmt: skip
+    entry: dict[str, Any] = {"generation": generation, "engine": engine}
+    if args.backend:
+        entry["backend"] = args.backend
+    if args.base_url:
+        server = {"base_url": args.base_url, "api_key_env": args.api_key_env,
+                  "max_concurrency": args.max_concurrency, "price": args.api_price}  # fmt: skip
+        entry["server"] = {key: value for key, value in server.items() if value is not None}
     data: dict[str, Any] = {
         "name": "run",
-        "models": [{"model": m, "generation": generation, "engine": engine} for m in args.model],
+        "models": [{"model": m, **entry} for m in args.model],
         "tasks": list(args.task),
     }
     if args.limit is not None:
@@ -103,7 +120,8 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
 
     flagged = [f for f in ("model", "task", "samples", "temperature", "top_p", "max_tokens",
                            "system_prompt", "dtype", "tensor_parallel_size", "max_model_len",
-                           "gpu_memory_utilization") if getattr(args, f) is not None]  # fmt: skip
+                           "gpu_memory_utilization", "backend", "base_url", "api_key_env",
+                           "max_concurrency", "api_price") if getattr(args, f) is not None]  # fmt: skip
     if args.config:
         if flagged:
             raise EvalsError(f"--config sets models and tasks; drop --{flagged[0].replace('_', '-')}")
@@ -133,12 +151,18 @@ def handle(args: argparse.Namespace) -> int:
     from evals.runner import RunOptions, run_suite
     from evals.table import format_summary
 
-    outcome = run_suite(
-        suite, RunOptions(out=args.out, data_dir=args.data_dir, quiet=args.quiet, prices=args.prices)
-    )
+    options = RunOptions(out=args.out, data_dir=args.data_dir, quiet=args.quiet, prices=args.prices)
+    if args.ray:
+        from dataclasses import replace
+
+        from evals.distributed import make_ray_executor
+
+        options = replace(options, executor=make_ray_executor(args.ray, args.num_workers, args.shard_size))
+    outcome = run_suite(suite, options)
     rows = [row.model_dump(mode="json") for row in outcome.rows]
     if args.json:
-        print(json.dumps({"run_dir": str(outcome.run_dir), "summary": rows}, indent=2))
+        payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated, "summary": rows}
+        print(json.dumps(payload, indent=2))
     elif args.quiet:
         print(outcome.run_dir)
     else:
