@@ -129,7 +129,11 @@ class VLLMBackend:
         ]
         prompts: list[Any] = [{"prompt_token_ids": list(p.token_ids)} for p in rendered]
         request_ids = self._llm.enqueue(prompts, params, use_tqdm=False)
-        by_id = {rid: (req, ren) for rid, req, ren in zip(request_ids, requests, rendered, strict=True)}
+        by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]] = {}
+        for request_id, request, prompt in zip(request_ids, requests, rendered, strict=True):
+            by_id[request_id] = (request, prompt)
+            # vLLM returns internal ids ("7-1a2b3c4d") but reports outputs by the external "7".
+            by_id.setdefault(request_id.rsplit("-", 1)[0], (request, prompt))
         self._run_engine(by_id, on_finished)
 
     def _run_engine(
