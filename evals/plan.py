@@ -12,6 +12,7 @@ from pathlib import Path
 
 from evals.errors import ConfigError
 from evals.generation.base import GenerationRequest, SamplingSettings, sample_seed
+from evals.generation.served import ServedModel, served_model, server_problems
 from evals.models import ResolvedModel, ensure_available, resolve_model, validate_model_ref
 from evals.prompts import build_prompt
 from evals.records import Item, Prompt, SampleKey
@@ -33,7 +34,7 @@ class TaskPlan:
 @dataclass(frozen=True)
 class ModelPlan:
     entry: ModelEntrySpec
-    model: ResolvedModel
+    model: ResolvedModel | ServedModel  # ServedModel: a name an OpenAI-compatible server knows
     tasks: tuple[TaskPlan, ...]
 
     @property
@@ -74,6 +75,9 @@ def validate_suite(suite: SuiteSpec, source: str) -> None:
     """Every problem with task names and model references, reported at once."""
     problems = [f"{source}: {p}" for p in validate_task_names([t.name for t in suite.tasks])]
     for index, entry in enumerate(suite.models):
+        if entry.backend == "openai":  # a name the server knows: nothing local to resolve
+            problems += [f"{source}: models.{index}.{p}" for p in server_problems(entry)]
+            continue
         problem = validate_model_ref(entry.model)
         if problem:
             problems.append(f"{source}: models.{index}.model: {problem}")
@@ -84,12 +88,14 @@ def validate_suite(suite: SuiteSpec, source: str) -> None:
 def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
     """Load every task and make every model available; raises on the first bad input."""
     loaded = {
-        entry.name: load_task(entry.name, data_dir=data_dir, limit=suite.task_limit(entry), seed=suite.seed)
+        entry.name: load_task(entry.name, data_dir=data_dir, limit=suite.task_limit(entry), seed=None)
         for entry in suite.tasks
     }
     models = []
     for entry in suite.models:
-        resolved = ensure_available(resolve_model(entry.model))
+        resolved: ResolvedModel | ServedModel = (
+            served_model(entry) if entry.backend == "openai" else ensure_available(resolve_model(entry.model))
+        )
         tasks = tuple(
             TaskPlan(
                 task=task,
