@@ -11,7 +11,9 @@ from typing import NoReturn
 from evals.errors import EvalsError
 
 # Each module exposes ``register(subparsers)``; handlers import heavy packages lazily.
-COMMAND_MODULES: tuple[str, ...] = ("run", "catalog", "models_cmd", "score", "compare")
+COMMAND_MODULES: tuple[str, ...] = (
+    "run", "catalog", "models_cmd", "score", "compare", "report", "publish",
+)
 
 
 class _OneLineParser(argparse.ArgumentParser):

@@ -1,0 +1,108 @@
+"""Build every format of a report from run directories: ``build_report``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from evals.report.csv_json import render_csv, render_json
+from evals.report.index_page import render_index
+from evals.report.leaderboard import Leaderboard, build_leaderboard
+from evals.report.markdown import BARS_FILE, SCATTER_FILE, render_markdown
+from evals.report.merge import merge_runs
+from evals.report.outdir import replace_dir, write_text
+from evals.report.plots import scatter_svg, task_bars_svg
+from evals.report.redact import must_redact, redact_samples, redacted_tasks, unpublished_tasks
+from evals.report.viewer import sample_pages
+
+RedactOption = bool | Iterable[str] | None
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where a report's files are, with what the reader must know about it."""
+
+    root: Path
+    index_html: Path
+    markdown: Path
+    csv: Path
+    json: Path
+    plots: tuple[Path, ...]
+    sample_pages: tuple[Path, ...]
+    warnings: tuple[str, ...]
+    redacted_tasks: tuple[str, ...]
+    publishable: bool
+
+
+def _redaction(tasks: Sequence[str], redact_tasks: RedactOption) -> frozenset[str]:
+    """None: the never-published tasks; True: all; False: none; names: those plus never-published."""
+    if redact_tasks is None or isinstance(redact_tasks, bool):
+        return redacted_tasks(tasks, redact_tasks)
+    return frozenset(t for t in tasks if t in set(redact_tasks) or must_redact(t))
+
+
+def build_report(
+    run_dirs: Sequence[Path],
+    out_dir: Path,
+    *,
+    redact_tasks: RedactOption = None,
+    strict: bool = False,
+    seed: int = 0,
+) -> ReportPaths:
+    """Merge ``run_dirs`` and write leaderboard.md/.csv/.json, index.html, plots and sample pages.
+
+    ``redact_tasks``: None (default) redacts the tasks that must never be published
+    (GPQA); True all tasks; False none (the report is then marked unpublishable if
+    it holds such a task); a collection of names redacts those and GPQA. ``strict``
+    turns comparability warnings into an error. ``seed`` seeds the paired bootstrap.
+    The output directory is replaced as a whole (see :func:`replace_dir`).
+    """
+    merged = merge_runs([Path(p) for p in run_dirs], strict=strict)
+    redacted = _redaction(merged.tasks, redact_tasks)
+    exposed = unpublished_tasks(merged.tasks, redacted)
+    warnings = merged.warnings + tuple(
+        f"task {task} is not redacted: this report must not be published" for task in exposed
+    )
+    # Redact before anything else reads the samples, so no format can leak the text.
+    merged = dataclasses.replace(merged, samples=redact_samples(merged.samples, redacted), warnings=warnings)
+    board = build_leaderboard(merged, redacted_tasks=redacted, publishable=not exposed, seed=seed)
+    pages: list[str] = []
+
+    def fill(root: Path) -> None:
+        pages.extend(write_report(board, merged.samples, root))
+
+    out = Path(out_dir)
+    replace_dir(out, fill)
+    return ReportPaths(
+        root=out,
+        index_html=out / "index.html",
+        markdown=out / "leaderboard.md",
+        csv=out / "leaderboard.csv",
+        json=out / "leaderboard.json",
+        plots=(out / SCATTER_FILE, out / BARS_FILE),
+        sample_pages=tuple(out / page for page in pages),
+        warnings=board.warnings,
+        redacted_tasks=board.redacted_tasks,
+        publishable=board.publishable,
+    )
+
+
+def write_report(board: Leaderboard, samples: pd.DataFrame, root: Path) -> list[str]:
+    """Write every file of the report under ``root``; returns the sample pages written."""
+    scatter, bars = scatter_svg(board), task_bars_svg(board)
+    write_text(root / SCATTER_FILE, scatter + "\n")
+    write_text(root / BARS_FILE, bars + "\n")
+    write_text(root / "leaderboard.md", render_markdown(board))
+    write_text(root / "leaderboard.csv", render_csv(board))
+    write_text(root / "leaderboard.json", render_json(board))
+    pages = []
+    for relative, html in sample_pages(board, samples):
+        write_text(root / relative, html)
+        pages.append(relative)
+    # index.html last: a report directory is complete once it is there.
+    write_text(root / "index.html", render_index(board, scatter, bars))
+    return pages

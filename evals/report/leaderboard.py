@@ -1,0 +1,324 @@
+"""The leaderboard as data: one row per model (per decoding setup), one cell per figure.
+
+Every figure of a task comes from that run's ``summary.json`` row; the overall
+figures, ranks and Pareto frontier are defined in :data:`DEFINITIONS`, and the
+paired differences to the leader come from :func:`evals.metrics.paired_comparison`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from evals.metrics import PairedComparison, SummaryRow, paired_comparison
+from evals.report import cells
+from evals.report.cells import NA, Cell
+from evals.report.merge import MergedRuns, Run
+from evals.report.schema import (
+    DEFINITIONS,
+    GENERATOR,
+    SCHEMA_VERSION,
+    Leaderboard,
+    LeaderboardRow,
+    RunInfo,
+    TaskResult,
+    samples_page,
+)
+
+__all__ = [
+    "DEFINITIONS",
+    "GENERATOR",
+    "SCHEMA_VERSION",
+    "Leaderboard",
+    "LeaderboardRow",
+    "RunInfo",
+    "TaskResult",
+    "build_leaderboard",
+    "pareto_front",
+    "rank_cells",
+    "samples_page",
+]
+
+
+def build_leaderboard(
+    merged: MergedRuns,
+    *,
+    redacted_tasks: frozenset[str],
+    publishable: bool,
+    seed: int = 0,
+) -> Leaderboard:
+    """The table model of merged runs; see :data:`DEFINITIONS` for every figure."""
+    tasks = merged.tasks
+    by_model: dict[str, dict[str, SummaryRow]] = {}
+    for row in merged.summary:
+        by_model.setdefault(row.model, {})[row.task] = row
+    overall = {model: _overall_cell(rows, tasks, merged.run_of) for model, rows in by_model.items()}
+    ranks = rank_cells(overall)
+    order = sorted(by_model, key=lambda m: (ranks[m].value is None, -(overall[m].value or 0.0), m))
+    leader = order[0] if ranks[order[0]].value is not None else None
+    judged = merged.samples[["model", "task", "item_id", "correct"]]
+    comparisons = _comparisons(judged, order, leader, by_model, seed)
+    points = {
+        model: (aggregate.value, overall[model].value)
+        for model in order
+        if (aggregate := _mean_cell(by_model[model], tasks, "cost_per_answer_usd", merged.run_of)).value
+        is not None
+        and overall[model].value is not None
+    }
+    front = pareto_front(points)
+    rows = tuple(
+        _row(
+            model,
+            by_model[model],
+            tasks,
+            merged.run_of,
+            overall[model],
+            ranks[model],
+            leader,
+            comparisons,
+            model in front,
+        )
+        for model in order
+    )
+    return Leaderboard(
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        tasks=tasks,
+        leader=leader,
+        rows=rows,
+        pareto_front=tuple(m for m in order if m in front),
+        not_plotted={row.model: _why_not_plotted(row) for row in rows if row.model not in points},
+        runs=tuple(_run_info(run) for run in merged.runs),
+        warnings=merged.warnings,
+        redacted_tasks=tuple(sorted(redacted_tasks)),
+        publishable=publishable,
+        definitions=DEFINITIONS,
+    )
+
+
+def _row(
+    model: str,
+    rows: Mapping[str, SummaryRow],
+    tasks: Sequence[str],
+    run_of: Mapping[tuple[str, str], str],
+    overall: Cell,
+    rank: Cell,
+    leader: str | None,
+    comparisons: Mapping[tuple[str, str | None], PairedComparison],
+    on_front: bool,
+) -> LeaderboardRow:
+    pooled = comparisons.get((model, None))
+    return LeaderboardRow(
+        model=model,
+        rank=rank,
+        overall=overall,
+        tasks={
+            t: _task_result(rows[t], run_of[(model, t)], comparisons.get((model, t)), model == leader)
+            for t in tasks
+            if t in rows
+        },
+        missing_tasks=tuple(t for t in tasks if t not in rows),
+        tokens_per_answer=_mean_cell(rows, tasks, "tokens_per_answer", run_of, cells.tokens),
+        cost_per_answer=_mean_cell(rows, tasks, "cost_per_answer_usd", run_of, cells.usd),
+        cost_per_correct=_cost_per_correct_cell(rows, tasks, run_of),
+        truncated_rate=_mean_cell(rows, tasks, "truncated_rate", run_of, cells.percent),
+        no_answer_rate=_mean_cell(rows, tasks, "no_answer_rate", run_of, cells.percent),
+        vs_leader=_difference_cell(pooled, model == leader, _runs(rows, tasks, run_of)),
+        vs_leader_p=_p_cell(pooled, model == leader),
+        vs_leader_detail=pooled,
+        on_pareto_front=on_front,
+        cost_bases=tuple(sorted({row.cost_basis for row in rows.values()})),
+        runs=_runs(rows, tasks, run_of),
+    )
+
+
+def _task_result(
+    row: SummaryRow, run: str, comparison: PairedComparison | None, is_leader: bool
+) -> TaskResult:
+    runs = (run,)
+    return TaskResult(
+        task=row.task,
+        run=run,
+        accuracy=cells.accuracy_cell(row.accuracy, row.ci_low, row.ci_high, runs),
+        n_items=row.n_items,
+        n_samples=row.n_samples,
+        samples_per_item=row.samples_per_item,
+        n_unscored=row.n_unscored,
+        tokens_per_answer=cells.tokens_cell(row.tokens_per_answer, runs),
+        cost_per_answer=cells.usd_cell(row.cost_per_answer_usd, runs),
+        cost_per_correct=cells.usd_cell(
+            row.cost_per_correct_usd, runs, row.cost_per_correct_ci_low, row.cost_per_correct_ci_high
+        ),
+        truncated_rate=cells.rate_cell(row.truncated_rate, runs),
+        no_answer_rate=cells.rate_cell(row.no_answer_rate, runs),
+        vs_leader=_difference_cell(comparison, is_leader, runs),
+        vs_leader_p=_p_cell(comparison, is_leader),
+        cost_basis=row.cost_basis,
+        samples_page=samples_page(row.model, row.task),
+    )
+
+
+def _runs(
+    rows: Mapping[str, SummaryRow], tasks: Sequence[str], run_of: Mapping[tuple[str, str], str]
+) -> tuple[str, ...]:
+    return tuple(sorted({run_of[(row.model, t)] for t, row in rows.items() if t in tasks}))
+
+
+def _task_values(rows: Mapping[str, SummaryRow], tasks: Sequence[str], field: str) -> list[float] | None:
+    """The field of every task, or None when a task or one of its values is missing."""
+    values: list[float] = []
+    for task in tasks:
+        value = getattr(rows[task], field) if task in rows else None
+        if value is None:
+            return None
+        values.append(float(value))
+    return values
+
+
+def _overall_cell(
+    rows: Mapping[str, SummaryRow], tasks: Sequence[str], run_of: Mapping[tuple[str, str], str]
+) -> Cell:
+    runs = _runs(rows, tasks, run_of)
+    accuracies = _task_values(rows, tasks, "accuracy")
+    if accuracies is None:
+        missing = [t for t in tasks if t not in rows]
+        return Cell(value=None, display=f"n/a (no {', '.join(missing)})" if missing else NA, runs=runs)
+    overall = sum(accuracies) / len(accuracies)
+    lows, highs = _task_values(rows, tasks, "ci_low"), _task_values(rows, tasks, "ci_high")
+    if lows is None or highs is None:
+        return cells.accuracy_cell(overall, None, None, runs)
+    half = math.sqrt(sum(((h - lo) / 2) ** 2 for lo, h in zip(lows, highs, strict=True))) / len(lows)
+    return cells.accuracy_cell(overall, max(0.0, overall - half), min(1.0, overall + half), runs)
+
+
+def _mean_cell(
+    rows: Mapping[str, SummaryRow],
+    tasks: Sequence[str],
+    field: str,
+    run_of: Mapping[tuple[str, str], str],
+    show: Any = cells.percent,
+) -> Cell:
+    values = _task_values(rows, tasks, field)
+    mean = None if values is None else sum(values) / len(values)
+    return Cell(value=mean, display=show(mean), runs=_runs(rows, tasks, run_of))
+
+
+def _cost_per_correct_cell(
+    rows: Mapping[str, SummaryRow], tasks: Sequence[str], run_of: Mapping[tuple[str, str], str]
+) -> Cell:
+    costs = _task_values(rows, tasks, "cost_per_answer_usd")
+    accuracies = _task_values(rows, tasks, "accuracy")
+    ratio = None
+    if costs is not None and accuracies is not None and sum(accuracies) > 0:
+        ratio = sum(costs) / sum(accuracies)
+    return cells.usd_cell(ratio, _runs(rows, tasks, run_of))
+
+
+def rank_cells(overall: Mapping[str, Cell]) -> dict[str, Cell]:
+    """Rank = 1 + models whose CI lies entirely above; shared ranks shown as '=k'."""
+    bounds: dict[str, tuple[float, float]] = {}
+    for model, cell in overall.items():
+        if cell.value is not None:
+            low = cell.ci_low if cell.ci_low is not None else cell.value
+            high = cell.ci_high if cell.ci_high is not None else cell.value
+            bounds[model] = (low, high)
+    ranks = {
+        model: 1 + sum(1 for other, (low, _) in bounds.items() if other != model and low > high)
+        for model, (_, high) in bounds.items()
+    }
+    shared = {rank for rank in ranks.values() if list(ranks.values()).count(rank) > 1}
+    out = {}
+    for model, cell in overall.items():
+        rank = ranks.get(model)
+        display = NA if rank is None else (f"={rank}" if rank in shared else str(rank))
+        out[model] = Cell(value=None if rank is None else float(rank), display=display, runs=cell.runs)
+    return out
+
+
+def pareto_front(points: Mapping[str, tuple[float | None, float | None]]) -> set[str]:
+    """Models whose (cost, accuracy) no other model dominates.
+
+    Dominates: at most as costly and at least as accurate, strictly better in one.
+    """
+    front = set()
+    for model, (cost, accuracy) in points.items():
+        assert cost is not None and accuracy is not None
+        dominated = any(
+            c is not None and a is not None and c <= cost and a >= accuracy and (c < cost or a > accuracy)
+            for other, (c, a) in points.items()
+            if other != model
+        )
+        if not dominated:
+            front.add(model)
+    return front
+
+
+def _comparisons(
+    judged: pd.DataFrame,
+    order: Sequence[str],
+    leader: str | None,
+    by_model: Mapping[str, Mapping[str, SummaryRow]],
+    seed: int,
+) -> dict[tuple[str, str | None], PairedComparison]:
+    """Each model against the leader: all items pooled (task None) and task by task."""
+    if leader is None:
+        return {}
+    out: dict[tuple[str, str | None], PairedComparison] = {}
+    by_task = {str(task): rows for task, rows in judged.groupby("task", sort=False)}  # split once
+    for model in order:
+        if model == leader:
+            continue
+        pair = judged[judged["model"].isin([model, leader])]
+        out[(model, None)] = paired_comparison(pair, model, leader, seed=seed)
+        for task in by_model[model]:
+            if task in by_model[leader]:
+                out[(model, task)] = paired_comparison(by_task[task], model, leader, task, seed=seed)
+    return out
+
+
+def _difference_cell(comparison: PairedComparison | None, is_leader: bool, runs: tuple[str, ...]) -> Cell:
+    if is_leader:
+        return Cell(value=0.0, display="leader", runs=runs)
+    if comparison is None or comparison.difference is None:
+        return Cell(value=None, display=NA, runs=runs)
+    display = cells.with_interval(
+        cells.points(comparison.difference), comparison.ci_low, comparison.ci_high, 100
+    )
+    if comparison.n_items_a_only or comparison.n_items_b_only:
+        display += f" (on {comparison.n_items} common items)"
+    return Cell(
+        value=comparison.difference,
+        display=display,
+        ci_low=comparison.ci_low,
+        ci_high=comparison.ci_high,
+        runs=runs,
+    )
+
+
+def _p_cell(comparison: PairedComparison | None, is_leader: bool) -> Cell:
+    if is_leader:
+        return Cell(value=None, display="-")
+    value = comparison.p_value if comparison is not None else None
+    return Cell(value=value, display=cells.p_value(value))
+
+
+def _why_not_plotted(row: LeaderboardRow) -> str:
+    if row.overall.value is None:
+        return "no overall score" + (f" (no {', '.join(row.missing_tasks)})" if row.missing_tasks else "")
+    unknown = [basis for basis in row.cost_bases if basis.startswith("unknown price")]
+    return unknown[0] if unknown else "no cost per answer"
+
+
+def _run_info(run: Run) -> RunInfo:
+    manifest = run.manifest or {}
+    return RunInfo(
+        run_id=run.run_id,
+        created=manifest.get("created"),
+        evals_version=manifest.get("evals_version"),
+        scorer_version=manifest.get("scorer_version"),
+        config_hash=manifest.get("config_hash"),
+        manifest=run.manifest,
+    )

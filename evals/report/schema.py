@@ -1,0 +1,138 @@
+"""The leaderboard's records and the definitions of every figure, as stated in each report.
+
+``leaderboard.json`` is the JSON dump of :class:`Leaderboard`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from evals import __version__
+from evals.metrics import PairedComparison
+from evals.report.cells import Cell
+
+SCHEMA_VERSION = 1
+GENERATOR = "evals report"
+
+DEFINITIONS: dict[str, str] = {
+    "accuracy": "Task accuracy: correct / judged answers, with its 95% CI over items from the run's "
+    "summary.json (answers that could not be judged are left out and counted apart).",
+    "overall": "Overall: the unweighted mean of the task accuracies (each task counts the same, "
+    "whatever its size). A model without a result on every task of the report has no overall "
+    "score, rank or aggregate figures (n/a).",
+    "overall_ci": "95% CI of the overall score: overall +/- sqrt(sum of w_t^2) / T, with w_t the "
+    "half-width of task t's 95% CI (tasks are independent sets of items, so their errors add in "
+    "quadrature); n/a when a task has no CI.",
+    "rank": "Rank: 1 + the number of models whose overall 95% CI lies entirely above this model's "
+    "(their lower end above its upper end). Models whose CIs overlap can share a rank, shown "
+    "as '=2'; a rank never depends on how ties are ordered.",
+    "vs_leader": "Delta vs leader: paired accuracy difference to the leader (the top-ranked model) on "
+    "the items both answered, all tasks pooled (each item counts the same), with its 95% "
+    "paired-bootstrap CI and p-value (exact McNemar with one sample per item, else a "
+    "sign-flip permutation test); per task, the same on that task's items.",
+    "tokens_per_answer": "Tokens per answer: mean completion tokens per answer (failed "
+    "generations excluded); the aggregate is the mean over tasks.",
+    "cost_per_answer": "Cost per answer: USD per answer from engine time x hardware list price "
+    "(or API token prices), see each model's cost basis; n/a when no price is known, never "
+    "$0. The aggregate is the mean over tasks.",
+    "cost_per_correct": "Cost per correct answer: per task, the cost of judged answers / correct "
+    "answers (95% bootstrap CI); the aggregate is sum_t cost per answer_t / sum_t accuracy_t, "
+    "the cost per correct answer of a workload with as many questions from each task.",
+    "rates": "Truncated and no-answer rates: share of judged answers cut at max_tokens or with no "
+    "extractable answer; the aggregate is the mean over tasks.",
+    "pareto": "Pareto frontier: models that no other model beats on both overall accuracy and cost "
+    "per answer (at least as accurate, at most as costly, better in one).",
+}
+
+
+class TaskResult(BaseModel):
+    """One model on one task."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: str
+    run: str
+    accuracy: Cell
+    n_items: int
+    n_samples: int
+    samples_per_item: int
+    n_unscored: int
+    tokens_per_answer: Cell
+    cost_per_answer: Cell
+    cost_per_correct: Cell
+    truncated_rate: Cell
+    no_answer_rate: Cell
+    vs_leader: Cell
+    vs_leader_p: Cell
+    cost_basis: str
+    samples_page: str
+
+
+class LeaderboardRow(BaseModel):
+    """One model (one decoding setup) across the tasks of the report."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    rank: Cell
+    overall: Cell
+    tasks: dict[str, TaskResult]
+    missing_tasks: tuple[str, ...]
+    tokens_per_answer: Cell
+    cost_per_answer: Cell
+    cost_per_correct: Cell
+    truncated_rate: Cell
+    no_answer_rate: Cell
+    vs_leader: Cell
+    vs_leader_p: Cell
+    vs_leader_detail: PairedComparison | None
+    on_pareto_front: bool
+    cost_bases: tuple[str, ...]
+    runs: tuple[str, ...]
+
+
+class RunInfo(BaseModel):
+    """What the report shows of one run, manifest included for reproducibility."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    run_id: str
+    created: str | None
+    evals_version: str | None
+    scorer_version: str | None
+    config_hash: str | None
+    manifest: dict[str, Any] | None
+
+
+class Leaderboard(BaseModel):
+    """Everything the formats render; ``leaderboard.json`` is its JSON dump."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int = SCHEMA_VERSION
+    generator: str = GENERATOR
+    evals_version: str = __version__
+    created: str
+    tasks: tuple[str, ...]
+    leader: str | None
+    rows: tuple[LeaderboardRow, ...]
+    pareto_front: tuple[str, ...]
+    not_plotted: dict[str, str]
+    runs: tuple[RunInfo, ...]
+    warnings: tuple[str, ...]
+    redacted_tasks: tuple[str, ...]
+    publishable: bool
+    definitions: dict[str, str]
+
+
+def samples_page(model: str, task: str) -> str:
+    """Relative path of the sample viewer page of one model on one task."""
+    name = f"{model}--{task}"
+    slug = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    if slug != name or name.count("--") != 1:  # keep distinct names on distinct files
+        slug += "-" + hashlib.sha256(f"{model}\0{task}".encode()).hexdigest()[:8]
+    return f"samples/{slug}.html"

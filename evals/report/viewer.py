@@ -1,0 +1,176 @@
+"""Sample viewer: one page per model x task to read every answer and find extraction errors.
+
+The samples travel as JSON in a ``<script type="application/json">`` block and
+``viewer.js`` renders one page of rows at a time with DOM APIs and ``textContent``,
+so thousands of samples load fast and no output is ever parsed as HTML.
+
+An item is a *disagreement* when the models that answered it judged differ in
+their accuracy on it (the share of their judged samples that are correct): for
+one sample per item, some model is right and another wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from evals.report import htmlkit
+from evals.report.htmlkit import esc
+from evals.report.leaderboard import Leaderboard, TaskResult
+from evals.report.redact import placeholder
+
+COLUMNS = (
+    "item",
+    "sample",
+    "status",
+    "answer",
+    "reasoning",
+    "extracted",
+    "gold",
+    "tokens",
+    "finish",
+    "reason",
+    "subtask",
+    "error",
+)
+
+
+@dataclass(frozen=True)
+class ItemVotes:
+    """Per item of one task: each model's (correct, judged) sample counts, and disagreement."""
+
+    votes: dict[str, list[list[int]]]  # item_id -> [[model index, correct, judged], ...]
+    disagree: frozenset[str]
+
+
+def split_reasoning(output: str, reasoning: str | None) -> tuple[str | None, str]:
+    """(reasoning, answer): a separate reasoning field, else the ``<think>`` part of the output."""
+    if reasoning:
+        return reasoning, output
+    close = output.rfind("</think>")
+    if close >= 0:
+        thought = output[:close]
+        start = thought.find("<think>")
+        return thought[start + len("<think>") if start >= 0 else 0 :].strip(), output[close + 8 :].strip()
+    stripped = output.lstrip()
+    if stripped.startswith("<think>"):  # never closed: the answer was cut inside its reasoning
+        return stripped[len("<think>") :].strip(), ""
+    return None, output
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return str(value)
+
+
+def item_votes(task_samples: pd.DataFrame, models: list[str]) -> ItemVotes:
+    """Judged and correct samples per item and model of one task."""
+    frame = task_samples[["item_id", "model"]].assign(
+        judged=task_samples["correct"].notna(), right=task_samples["correct"].fillna(False).astype(bool)
+    )
+    counts = frame.groupby(["item_id", "model"], sort=True)[["right", "judged"]].sum()
+    index = {model: i for i, model in enumerate(models)}
+    votes: dict[str, list[list[int]]] = {}
+    shares: dict[str, set[float]] = {}
+    for (item, model), right, judged in zip(counts.index, counts["right"], counts["judged"], strict=True):
+        votes.setdefault(str(item), []).append([index[str(model)], int(right), int(judged)])
+        if judged > 0:
+            shares.setdefault(str(item), set()).add(round(int(right) / int(judged), 9))
+    return ItemVotes(votes, frozenset(item for item, seen in shares.items() if len(seen) > 1))
+
+
+# Sample columns in the order of the viewer's COLUMNS (the prompt is kept apart, once per item).
+_SOURCE_COLUMNS = ("item_id", "sample_idx", "status", "output", "reasoning", "extracted", "gold",
+                   "completion_tokens", "finish_reason", "reason", "subtask", "error")  # fmt: skip
+
+
+def _viewer_row(values: tuple[Any, ...]) -> list[Any]:
+    """One sample as the viewer's array: the output split into answer and reasoning."""
+    item, idx, status, output, reasoning, extracted, gold, tokens, *rest = values
+    thought, answer = split_reasoning(_text(output) or "", _text(reasoning))
+    count = None if _text(tokens) is None else int(tokens)
+    head = [str(item), int(idx), str(status), answer, thought, _text(extracted), _text(gold), count]
+    return head + [_text(value) for value in rest]
+
+
+def page_data(
+    model: str, task: str, samples: pd.DataFrame, votes: ItemVotes, models: list[str], redacted: bool
+) -> dict[str, Any]:
+    """The JSON the viewer renders: rows as arrays (see COLUMNS), prompts once per item."""
+    ordered = samples.sort_values(["item_id", "sample_idx"], kind="stable")
+    rows = [
+        _viewer_row(values) for values in zip(*(ordered[c].tolist() for c in _SOURCE_COLUMNS), strict=True)
+    ]
+    prompts: dict[str, str | None] = {}
+    for item, prompt in zip(ordered["item_id"].tolist(), ordered["prompt"].tolist(), strict=True):
+        prompts.setdefault(str(item), _text(prompt))
+    return {
+        "model": model,
+        "task": task,
+        "redacted": placeholder(task) if redacted else None,
+        "models": models,
+        "columns": list(COLUMNS),
+        "rows": rows,
+        "prompts": prompts,
+        "votes": {item: votes.votes.get(item, []) for item in prompts},
+        "disagree": sorted(item for item in prompts if item in votes.disagree),
+    }
+
+
+def render_page(result: TaskResult, model: str, data: dict[str, Any], siblings: Mapping[str, str]) -> str:
+    """One model x task page; ``siblings`` maps the other models to their page of this task."""
+    others = " ".join(
+        f'<a href="{esc(href.removeprefix("samples/"))}">{esc(name)}</a>' for name, href in siblings.items()
+    )
+    body = f"""<header><p><a href="../index.html">&larr; Leaderboard</a></p>
+<h1>{esc(model)} <span class="muted">on</span> {esc(result.task)}</h1>
+<p>Accuracy {esc(result.accuracy.display)} over {result.n_items} items, {result.n_samples} samples
+({result.n_unscored} not judged); run {esc(result.run)}; tokens/answer {
+        esc(result.tokens_per_answer.display)
+    };
+truncated {esc(result.truncated_rate.display)}; no answer {esc(result.no_answer_rate.display)}.</p>
+{
+        f'<p class="note">{esc(data["redacted"])}: prompts, choices and outputs are not published.</p>'
+        if data["redacted"]
+        else ""
+    }
+<p>Other models on this task: {others or "none"}</p></header>
+<form id="filters" class="filters" autocomplete="off">
+<fieldset id="status-filter"><legend>Status</legend></fieldset>
+<label>Models <select id="agreement"><option value="all">all items</option>
+<option value="disagree">disagree on the item</option>
+<option value="agree">agree on the item</option></select></label>
+<label>Search <input id="search" type="search" placeholder="item id, answer, output"></label>
+</form>
+<nav class="pager"><button type="button" id="prev">&larr; Previous</button>
+<span id="count" aria-live="polite"></span><button type="button" id="next">Next &rarr;</button></nav>
+<ol id="samples" class="samples"></ol>
+<noscript><p>The sample viewer needs JavaScript.</p></noscript>"""
+    return htmlkit.page(
+        f"{model} on {result.task}: samples",
+        body,
+        scripts=[htmlkit.asset("viewer.js")],
+        data_blocks=[htmlkit.json_block("samples-data", data)],
+    )
+
+
+def sample_pages(board: Leaderboard, samples: pd.DataFrame) -> Iterator[tuple[str, str]]:
+    """(relative path, HTML) of every model x task page."""
+    results = {(row.model, task): result for row in board.rows for task, result in row.tasks.items()}
+    for task, task_samples in samples.groupby("task", sort=True):
+        models = sorted(map(str, task_samples["model"].unique()))
+        votes = item_votes(task_samples, models)
+        pages = {m: results[(m, str(task))].samples_page for m in models if (m, str(task)) in results}
+        redacted = str(task) in board.redacted_tasks
+        for model, group in task_samples.groupby("model", sort=True):
+            result = results.get((str(model), str(task)))
+            if result is None:
+                continue
+            data = page_data(str(model), str(task), group, votes, models, redacted)
+            siblings = {m: href for m, href in pages.items() if m != model}
+            yield result.samples_page, render_page(result, str(model), data, siblings)
