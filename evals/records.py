@@ -92,7 +92,7 @@ class Status(StrEnum):
     TRUNCATED = "truncated"
     GOLD_UNPARSEABLE = "gold_unparseable"
     TIMEOUT = "timeout"
-    ERROR = "error"  # generation failed; no output to score
+    ERROR = "error"  # generation failed, or the verifier crashed: no verdict either way
 
     @property
     def correct(self) -> bool | None:
