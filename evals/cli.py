@@ -13,7 +13,13 @@ from evals.errors import EvalsError
 
 # Each module exposes ``register(subparsers)``; handlers import heavy packages lazily.
 COMMAND_MODULES: tuple[str, ...] = (
-    "run", "catalog", "models_cmd", "score", "compare", "report", "publish",
+    "run",
+    "catalog",
+    "models_cmd",
+    "score",
+    "compare",
+    "report",
+    "publish",
 )
 
 

@@ -17,4 +17,6 @@ def test_every_package_is_listed_in_pyproject() -> None:
     }
     assert on_disk <= listed, f"add to [tool.setuptools] packages: {sorted(on_disk - listed)}"
     assert config["package-dir"]["evals.builtin_tasks"] == "tasks"
-    assert (REPO_ROOT / "tasks" / "__init__.py").is_file() and (REPO_ROOT / "suites" / "__init__.py").is_file()
+    assert (REPO_ROOT / "tasks" / "__init__.py").is_file() and (
+        REPO_ROOT / "suites" / "__init__.py"
+    ).is_file()

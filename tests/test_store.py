@@ -29,7 +29,7 @@ def test_parts_accumulate_and_first_write_of_a_key_wins(tmp_path: Path) -> None:
     # source: a Ray shard retried after its first attempt already wrote must not duplicate samples
     store.write_part("m", "t", [completion("a", 0, "second"), completion("b", 0)])
     table = store.read_completions().to_pandas()
-    assert sorted(zip(table.item_id, table.sample_idx)) == [("a", 0), ("a", 1), ("b", 0)]
+    assert sorted(zip(table.item_id, table.sample_idx, strict=True)) == [("a", 0), ("a", 1), ("b", 0)]
     assert table.set_index(["item_id", "sample_idx"]).loc[("a", 0), "output"] == "first"
     assert store.done_keys() == {("m", "t", "a", 0), ("m", "t", "a", 1), ("m", "t", "b", 0)}
 

@@ -16,8 +16,11 @@ VALID = {"models": [{"model": "smollm2-135m"}], "tasks": ["gsm8k"]}
         # source: every schema problem is listed at once (STYLE.md, HELM schema.py habit)
         (
             {"models": [{"model": "m", "colour": 1}], "tasks": ["t"], "limit": 0, "bogus": True},
-            ["models.0.colour: Extra inputs are not permitted", "limit: Input should be greater",
-             "bogus: Extra inputs are not permitted"],
+            [
+                "models.0.colour: Extra inputs are not permitted",
+                "limit: Input should be greater",
+                "bogus: Extra inputs are not permitted",
+            ],
         ),
         # source: negative samples must be refused, not silently clamped
         (

@@ -107,13 +107,13 @@ class VLLMBackend:
         cached = self._rendered.get(prompt)
         if cached is not None:
             return cached
-        messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
+        messages: Any = [{"role": m.role, "content": m.content} for m in prompt.messages]
         if self.has_chat_template:
             text = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         else:  # base models: plain concatenation, as lm-evaluation-harness does
-            text = "\n\n".join(m["content"] for m in messages) + "\n"
+            text = "\n\n".join(m.content for m in prompt.messages) + "\n"
         # The template already holds any BOS token; adding special tokens would double it.
-        token_ids = tuple(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        token_ids = tuple(self._tokenizer(str(text), add_special_tokens=False)["input_ids"])
         rendered = RenderedPrompt(str(text), token_ids)
         self._rendered[prompt] = rendered
         return rendered

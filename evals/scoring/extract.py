@@ -19,9 +19,7 @@ BARE_ANSWER_CHARS = 200
 # An answer stated after its anchor is on the anchor's line or within the next few lines.
 _LINES_AFTER_ANCHOR = 4
 
-_ANSWER_ANCHOR = re.compile(
-    r"\banswer\b(?:\s*\*\*)?\s*(?:is\b\s*:?|:|=)(?:\s*\*\*)?[ \t]*", re.IGNORECASE
-)
+_ANSWER_ANCHOR = re.compile(r"\banswer\b(?:\s*\*\*)?\s*(?:is\b\s*:?|:|=)(?:\s*\*\*)?[ \t]*", re.IGNORECASE)
 _HASHES = "####"
 _HOPE = re.compile(r"\s*I hope it is correct.*$", re.IGNORECASE | re.DOTALL)
 _SENTENCE_END = re.compile(r"\.(?=\s|$)")

@@ -57,9 +57,7 @@ def _usable_gold(gold: str, answer_type: AnswerType, choices: tuple[str, ...]) -
     raise ValueError(f"unknown answer type {answer_type!r}")
 
 
-def extract(
-    answer: str, answer_type: AnswerType, gold: str, choices: tuple[str, ...]
-) -> str | None:
+def extract(answer: str, answer_type: AnswerType, gold: str, choices: tuple[str, ...]) -> str | None:
     """The final answer stated in ``answer`` (reasoning already removed), or None."""
     extractors: dict[str, Callable[[str], str | None]] = {
         "number": extract_number,
@@ -72,9 +70,7 @@ def extract(
 
 def numbers_match(extracted: str, gold: str) -> bool:
     pred_number, gold_number = parse_number(extracted), parse_number(gold)
-    return pred_number is not None and gold_number is not None and numbers_equal(
-        pred_number, gold_number
-    )
+    return pred_number is not None and gold_number is not None and numbers_equal(pred_number, gold_number)
 
 
 def choices_match(extracted: str, gold: str, choices: tuple[str, ...]) -> bool:

@@ -20,9 +20,7 @@ _NUMBER_WITH_WORDS = re.compile(
     r"(?P<number>[-\u2212]?(?:\\?\$)?\s?[\d.,]*\d(?:\\?%)?)\s+[A-Za-z]+(?:\s+[A-Za-z]+){0,3}"
 )
 # Spacing commands ("\\ " but not the row break "\\\\"), whitespace, \\left and \\right.
-_SPACING = re.compile(
-    r"(?<!\\)\\[!,;: ]|~|\s+|\\displaystyle|\\left(?![a-zA-Z])|\\right(?![a-zA-Z])"
-)
+_SPACING = re.compile(r"(?<!\\)\\[!,;: ]|~|\s+|\\displaystyle|\\left(?![a-zA-Z])|\\right(?![a-zA-Z])")
 # "58, 500" (a list) keeps its space, unlike "58,500" (a number); "(6, 31)" need not.
 _SPACED_DIGIT_COMMA = re.compile(r"(?<=\d),\s+(?=\d{3}(?!\d))")
 # "\\cot x" keeps one space: "\\cotx" would be another command.

@@ -27,14 +27,10 @@ _REAL = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _COMPLEX = re.compile(rf"(?P<re>[-+]?{_REAL})(?P<im>[-+]{_REAL}?)i|(?P<im_only>[-+]?{_REAL}?)i")
 _ZERO = Number(Fraction(0), False)
 # Relations, text, subscripts, percentages and plus-minus: values a plain reading misses.
-_UNDECIDABLE = re.compile(
-    r"[=<>%_]|\\(?:in|le|ge|lt|gt|pm|mp|text|mbox|mathrm|operatorname)(?![A-Za-z])"
-)
+_UNDECIDABLE = re.compile(r"[=<>%_]|\\(?:in|le|ge|lt|gt|pm|mp|text|mbox|mathrm|operatorname)(?![A-Za-z])")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 # Set notation and text: such answers are not one number or expression.
-_NOT_SCALAR = re.compile(
-    r"\\[{}]|\\(?:cup|cap|setminus|emptyset|varnothing|mathbb|begin|infty)(?![A-Za-z])"
-)
+_NOT_SCALAR = re.compile(r"\\[{}]|\\(?:cup|cap|setminus|emptyset|varnothing|mathbb|begin|infty)(?![A-Za-z])")
 # Letters that name constants (e, i) do not make an expression symbolic.
 _FREE_LETTER = re.compile(r"[A-DF-HJ-Za-df-hj-z]")
 _LETTER = re.compile(r"[A-Za-z]")

@@ -117,9 +117,7 @@ class Scorer:
             verdicts.append(None)
             if not pending:
                 self._pool().start()  # workers get ready while the rest is prepared
-            pending.setdefault((prepared.pred, prepared.gold), []).append(
-                (index, prepared.extracted)
-            )
+            pending.setdefault((prepared.pred, prepared.gold), []).append((index, prepared.extracted))
         if pending:
             jobs = list(pending)
             self.math_verify_checks += len(jobs)

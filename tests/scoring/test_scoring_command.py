@@ -81,9 +81,7 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("text", "message", "source"), BAD_INPUTS, ids=[c[2] for c in BAD_INPUTS])
-def test_bad_input_is_one_error_and_no_output(
-    tmp_path: Path, text: str, message: str, source: str
-) -> None:
+def test_bad_input_is_one_error_and_no_output(tmp_path: Path, text: str, message: str, source: str) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(text, encoding="utf-8")
     out = tmp_path / "out.jsonl"

@@ -28,9 +28,7 @@ def _shares(
     scorer: Scorer, outputs: list[str], golds: list[str], answer_type: AnswerType
 ) -> tuple[float, float, list[str]]:
     """(share correct against own gold, share correct against next gold, own failures)."""
-    own = scorer.score_many(
-        [ScoreRequest(o, g, answer_type) for o, g in zip(outputs, golds, strict=True)]
-    )
+    own = scorer.score_many([ScoreRequest(o, g, answer_type) for o, g in zip(outputs, golds, strict=True)])
     count = len(golds)
     shifted = [
         ScoreRequest(outputs[i], golds[(i + 1) % count], answer_type)
@@ -39,9 +37,7 @@ def _shares(
     ]
     others = scorer.score_many(shifted)
     failures = [
-        f"{golds[i]!r}: {verdict}"
-        for i, verdict in enumerate(own)
-        if verdict.status is not Status.CORRECT
+        f"{golds[i]!r}: {verdict}" for i, verdict in enumerate(own) if verdict.status is not Status.CORRECT
     ]
     wrongly_right = sum(verdict.status is Status.CORRECT for verdict in others)
     return 1 - len(failures) / count, wrongly_right / len(others), failures

@@ -23,10 +23,6 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("output", "think_opened", "expected", "source"), CASES, ids=[c[3] for c in CASES]
-)
-def test_split_reasoning(
-    output: str, think_opened: bool, expected: ReasoningSplit, source: str
-) -> None:
+@pytest.mark.parametrize(("output", "think_opened", "expected", "source"), CASES, ids=[c[3] for c in CASES])
+def test_split_reasoning(output: str, think_opened: bool, expected: ReasoningSplit, source: str) -> None:
     assert split_reasoning(output, think_opened) == expected, source
