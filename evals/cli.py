@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "catalog",
     "models_cmd",
     "score",
+    "rescore",
     "compare",
     "report",
     "publish",
