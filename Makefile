@@ -4,8 +4,10 @@
 install:
 	@scripts/install.sh
 
+# The main job: the embedded default suite; its leaderboard is printed and written to reports/default.
 demo: install
 	.venv/bin/evals run --config default --out runs/default
+	.venv/bin/evals report runs/default --out reports/default
 
 test: install
 	.venv/bin/python -m pytest -q
