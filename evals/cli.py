@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "models_cmd",
     "score",
     "rescore",
+    "check_backends",
     "compare",
     "report",
     "publish",

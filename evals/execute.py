@@ -14,6 +14,7 @@ from typing import Protocol
 
 from evals.generation.base import GenerationBackend, GenerationRequest
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
+from evals.hardware import Hardware, detect_hardware
 from evals.plan import ModelPlan
 from evals.progress import TaskProgress
 from evals.records import Completion
@@ -50,9 +51,10 @@ class EngineGroup:
 
 
 def engine_groups(models: Sequence[ModelPlan], setups: dict[str, EngineSetup]) -> list[EngineGroup]:
-    grouped: dict[tuple[str, str], list[ModelPlan]] = {}
+    grouped: dict[tuple[str, str, str], list[ModelPlan]] = {}
     for model in models:
-        key = (str(model.model.path_or_id), model.entry.engine.model_dump_json())
+        entry = model.entry
+        key = (entry.backend, str(model.model.path_or_id), entry.engine.model_dump_json())
         grouped.setdefault(key, []).append(model)
     return [EngineGroup(tuple(group), setups[group[0].label]) for group in grouped.values()]
 
@@ -90,6 +92,10 @@ def store_completions(
 
 
 class Executor(Protocol):
+    def hardware(self, tensor_parallel_size: int) -> Hardware:
+        """The hardware one engine runs on (for the manifest and cost)."""
+        ...
+
     def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
         """Generate every missing sample of ``groups`` into ``store``; return how many."""
         ...
@@ -100,6 +106,9 @@ class LocalExecutor:
     """One engine at a time on this machine; all pending samples of a group in one batched call."""
 
     backend: BackendFactory = default_backend
+
+    def hardware(self, tensor_parallel_size: int) -> Hardware:
+        return detect_hardware(tensor_parallel_size)
 
     def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
         generated = 0

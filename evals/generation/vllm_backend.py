@@ -14,6 +14,7 @@ from typing import Any
 
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds
+from evals.generation.render import RenderedPrompt, render_prompt
 from evals.records import Completion, Prompt
 from evals.suite import EngineSpec
 
@@ -60,12 +61,6 @@ def _configure_environment(setup: EngineSetup) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-@dataclass(frozen=True)
-class RenderedPrompt:
-    text: str
-    token_ids: tuple[int, ...]
-
-
 class VLLMBackend:
     """One vLLM engine for one model, reused for every task of that model."""
 
@@ -98,25 +93,12 @@ class VLLMBackend:
         self._tokenizer = self._llm.get_tokenizer()
         self._rendered: dict[Prompt, RenderedPrompt] = {}
 
-    @property
-    def has_chat_template(self) -> bool:
-        return getattr(self._tokenizer, "chat_template", None) is not None
-
     def render(self, prompt: Prompt) -> RenderedPrompt:
         """The exact text and token ids the model sees (chat template applied once)."""
         cached = self._rendered.get(prompt)
-        if cached is not None:
-            return cached
-        messages: Any = [{"role": m.role, "content": m.content} for m in prompt.messages]
-        if self.has_chat_template:
-            text = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        else:  # base models: plain concatenation, as lm-evaluation-harness does
-            text = "\n\n".join(m.content for m in prompt.messages) + "\n"
-        # The template already holds any BOS token; adding special tokens would double it.
-        token_ids = tuple(self._tokenizer(str(text), add_special_tokens=False)["input_ids"])
-        rendered = RenderedPrompt(str(text), token_ids)
-        self._rendered[prompt] = rendered
-        return rendered
+        if cached is None:
+            cached = self._rendered[prompt] = render_prompt(self._tokenizer, prompt)
+        return cached
 
     def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
         from vllm import SamplingParams
