@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "score",
     "rescore",
     "check_backends",
+    "submit",
     "compare",
     "report",
     "publish",

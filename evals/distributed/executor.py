@@ -1,0 +1,100 @@
+"""``RayExecutor``: the ``Executor`` that runs engine groups on a Ray cluster."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from evals.distributed.connect import Capacity, cluster_capacity, connect, probe_hardware
+from evals.distributed.dispatch import Dispatcher, DispatchSettings, GroupRun
+from evals.distributed.progress import RunProgress, ShardLog
+from evals.distributed.resources import default_worker_count, worker_shape
+from evals.distributed.shards import Shard, make_shards
+from evals.execute import EngineGroup, pending_requests
+from evals.hardware import Hardware, detect_hardware
+from evals.store import MirroredRunStore, RunStore
+
+SHARD_LOG = "shards.jsonl"
+
+
+@dataclass
+class RayExecutor:
+    """Shards every pending sample and lets a pool of engine workers per model pull them.
+
+    Connects (or starts a local Ray for ``address="local"``) on first use, that is
+    after the suite, its tasks and models were validated and loaded.
+    """
+
+    address: str
+    num_workers: int | None = None
+    shard_size: int = 32
+    max_attempts: int = 3
+    worker_wait_s: float = 1800.0  # model downloads and engine start-up count as waiting
+    _connected_here: bool = field(default=False, init=False, repr=False)
+
+    def hardware(self, tensor_parallel_size: int) -> Hardware:
+        """What a worker node is (for the manifest and cost), probed on the cluster."""
+        if self.address == "local":
+            return detect_hardware(tensor_parallel_size)  # the workers run on this machine
+        self._connect()
+        return probe_hardware(tensor_parallel_size)
+
+    def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
+        progress = RunProgress(quiet)
+        try:
+            work = self._shards(groups, store, seed, progress)
+            if not work:
+                return 0  # everything stored: no cluster needed
+            self._connect()
+            capacity = cluster_capacity()
+            runs = [self._group_run(index, groups[index], shards, capacity) for index, shards in work.items()]
+            settings = DispatchSettings(seed, self.max_attempts, self.worker_wait_s)
+            # A run at an fsspec URL gets its shard log uploaded with every event.
+            upload = store.upload if isinstance(store, MirroredRunStore) else None
+            log = ShardLog(store.root / SHARD_LOG, upload)
+            return Dispatcher(runs, store, progress, log, capacity, settings).run()
+        finally:
+            progress.close()
+            self._disconnect()
+
+    def _shards(
+        self, groups: Sequence[EngineGroup], store: RunStore, seed: int, progress: RunProgress
+    ) -> dict[int, list[Shard]]:
+        """Each group's pending samples in shards (groups with none left out); counts progress."""
+        done = store.done_keys()
+        work: dict[int, list[Shard]] = {}
+        for index, group in enumerate(groups):
+            pending = pending_requests(group, done, seed)
+            shards: list[Shard] = []
+            for model in group.models:
+                for task in model.tasks:
+                    requests = pending[(model.label, task.name)]
+                    first = progress.shards_total + len(shards)
+                    shards += make_shards(index, model.label, task.name, requests, self.shard_size, first)
+                    left = len({r.key.item_id for r in requests})
+                    progress.add_task(model.label, task.name, len(task.prompts), len(task.prompts) - left)
+            progress.shards_total += len(shards)
+            if shards:
+                work[index] = shards
+        return work
+
+    def _group_run(self, index: int, group: EngineGroup, shards: list[Shard], capacity: Capacity) -> GroupRun:
+        """A group's queue and how many workers it gets (never more than its shards)."""
+        shape = worker_shape(group)
+        wanted = self.num_workers or default_worker_count(shape, capacity.resources, capacity.alive_nodes)
+        return GroupRun(index, group, shape, deque(shards), target=min(wanted, len(shards)))
+
+    def _connect(self) -> None:
+        import ray
+
+        if not ray.is_initialized():
+            connect(self.address)
+            self._connected_here = True
+
+    def _disconnect(self) -> None:
+        import ray
+
+        if self._connected_here:
+            ray.shutdown()
+            self._connected_here = False
