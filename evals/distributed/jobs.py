@@ -7,7 +7,6 @@ engine starts, with the errors in the job's logs.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shlex
 import shutil
@@ -15,10 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from evals.distributed.progress import PROGRESS_PREFIX
 from evals.errors import EvalsError
+from evals.net import is_loopback
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
 # What a job needs of the project; the rest (.venv, runs, .git) stays home.
@@ -32,16 +31,6 @@ def dashboard_address(value: str | None) -> str:
     if address == "auto":
         address = DEFAULT_ADDRESS
     return address if "://" in address else f"http://{address}"
-
-
-def is_loopback(address: str) -> bool:
-    host = urlsplit(address).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def warn_if_exposed(address: str) -> None:

@@ -7,13 +7,13 @@ run records where the model was served and under which name.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
 from evals.generation.http_retry import display_url
+from evals.net import is_loopback
 from evals.suite import ModelEntrySpec, ServerSpec
 
 
@@ -65,17 +65,6 @@ def server_problems(entry: ModelEntrySpec) -> list[str]:
     if server.api_key_env is not None and not os.environ.get(server.api_key_env):
         problems.append(f"server.api_key_env: environment variable {server.api_key_env} is not set")
     return problems
-
-
-def is_loopback(base_url: str) -> bool:
-    """Whether the server runs on this machine (priced by this machine's hardware time)."""
-    host = urlsplit(base_url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def api_price_key(entry: ModelEntrySpec, hardware_declared: bool) -> str | None:

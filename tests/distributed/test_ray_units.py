@@ -16,7 +16,6 @@ from evals.distributed.connect import check_address
 from evals.distributed.jobs import (
     JobRequest,
     dashboard_address,
-    is_loopback,
     last_progress_line,
     warn_if_exposed,
 )
@@ -24,6 +23,7 @@ from evals.distributed.resources import WorkerShape, default_worker_count, fits
 from evals.distributed.shards import Shard, failed_completions, make_shards, one_line
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, SamplingSettings
+from evals.net import is_loopback
 from evals.records import ChatMessage, Completion, Item, Prompt, SampleKey
 from evals.store import RunStore
 
