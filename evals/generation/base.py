@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from evals.errors import EvalsError
 from evals.records import Completion, Prompt, SampleKey
 
 
@@ -57,3 +59,17 @@ def apportion_seconds(seconds: float, weights: Sequence[int]) -> list[float]:
     if total <= 0:
         return [seconds / len(weights)] * len(weights) if weights else []
     return [seconds * w / total for w in weights]
+
+
+# Backends hand finished completions to the store at most this often (seconds): a crash
+# loses at most this much work; smaller values write more, smaller parts.
+FLUSH_SECONDS_ENV = "EVALS_FLUSH_SECONDS"
+DEFAULT_FLUSH_SECONDS = 2.0
+
+
+def flush_seconds() -> float:
+    value = os.environ.get(FLUSH_SECONDS_ENV)
+    try:
+        return DEFAULT_FLUSH_SECONDS if value is None else max(0.0, float(value))
+    except ValueError:
+        raise EvalsError(f"{FLUSH_SECONDS_ENV}={value!r} is not a number of seconds") from None

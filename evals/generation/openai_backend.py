@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from evals.errors import EvalsError
-from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds
+from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds, flush_seconds
 from evals.generation.chat_reply import Choice, prompt_transcript, request_payload
 from evals.generation.http_retry import RetryPolicy, display_url
 from evals.generation.openai_client import ChatClient, RequestFailure, RequestSuccess
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     from evals.plan import ModelPlan
 
 ABORT_AFTER_FAILED = 8  # requests failing in a row before the server is declared unusable
-FLUSH_SECONDS = 2.0
 Group = tuple[GenerationRequest, ...]  # the samples one HTTP request asks for
 
 
@@ -137,6 +136,7 @@ class OpenAIBackend:
         self.settings = settings
         self.request_stats: list[RequestStat] = []
         self._where = display_url(settings.base_url)
+        self._flush_seconds = flush_seconds()
 
     def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
         if requests:
@@ -206,7 +206,7 @@ class OpenAIBackend:
             if len(group) > 1 and isinstance(outcome, RequestSuccess) and state.native_n is None:
                 state.native_n = True
             self._record(state, group, outcome, share)
-            if time.perf_counter() - state.last_flush >= FLUSH_SECONDS:
+            if time.perf_counter() - state.last_flush >= self._flush_seconds:
                 state.flush()
 
     def _record(

@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from evals.errors import EvalsError
-from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds
+from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds, flush_seconds
 from evals.generation.render import RenderedPrompt, render_prompt
 from evals.records import Completion, Prompt
 from evals.suite import EngineSpec
-
-# Hand finished completions to the store at most this often (seconds of engine time).
-FLUSH_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +126,7 @@ class VLLMBackend:
         self, by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]], on_finished: OnFinished
     ) -> None:
         engine = self._llm.llm_engine
+        flush_after = flush_seconds()
         finished: list[Any] = []
         engine_seconds = 0.0
         while engine.has_unfinished_requests():
@@ -137,7 +135,7 @@ class VLLMBackend:
             engine_seconds += time.perf_counter() - started
             finished.extend(o for o in outputs if o.finished)
             done = not engine.has_unfinished_requests()
-            if finished and (engine_seconds >= FLUSH_SECONDS or done):
+            if finished and (engine_seconds >= flush_after or done):
                 on_finished(_completions(finished, by_id, engine_seconds))
                 finished, engine_seconds = [], 0.0
 

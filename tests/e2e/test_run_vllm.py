@@ -88,7 +88,11 @@ def test_sigkill_mid_run_resumes_to_the_uninterrupted_result(tiny_model: Path, t
 
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "evals.cli", *tiny_args(tiny_model, killed, limit, max_tokens)]
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Small parts, so that the kill lands between writes even when the tiny model is fast.
+    env = {**os.environ, "EVALS_FLUSH_SECONDS": "0.1"}
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 600
     while not list(killed.glob("parts/*/*/part-*.parquet")):
         assert process.poll() is None, "run ended before its first part was written"
