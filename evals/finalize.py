@@ -45,6 +45,7 @@ def join_items(completions: pa.Table, items: Mapping[tuple[str, str], Item]) -> 
 def score_frame(frame: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
     """Add verdict columns to a frame of samples; failed generations are status ``error``."""
     failed = frame["error"].notna().to_numpy()
+    rows: Any = frame.itertuples(index=False)  # named tuples of the sample columns
     requests = [
         ScoreRequest(
             output=row.output,
@@ -54,7 +55,7 @@ def score_frame(frame: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
             reasoning_in_prompt=str(row.prompt).rstrip().endswith("<think>"),
             finish_reason=row.finish_reason,
         )
-        for row, is_failed in zip(frame.itertuples(index=False), failed, strict=True)
+        for row, is_failed in zip(rows, failed, strict=True)
         if not is_failed
     ]
     verdicts = iter(scorer.score_many(requests))

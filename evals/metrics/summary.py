@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -120,7 +120,10 @@ def summarize(
     keys = samples[["model", "task", "item_id"]].astype(str)
     ordered = samples.assign(**keys).sort_values(["model", "task", "item_id", "sample_idx"], kind="stable")
     arrays = _frame_arrays(ordered.reset_index(drop=True))
-    groups = ordered.reset_index(drop=True).groupby(["model", "task"], sort=True).indices
+    groups = cast(
+        dict[tuple[str, str], Any],
+        ordered.reset_index(drop=True).groupby(["model", "task"], sort=True).indices,
+    )
     rows = []
     for model, task in sorted(groups):
         positions = groups[(model, task)]
@@ -135,7 +138,7 @@ def _frame_arrays(ordered: pd.DataFrame) -> _GroupSamples:
     verdicts = ordered["correct"].astype("boolean")
     judged = verdicts.notna().to_numpy(dtype=bool)
     correct = verdicts.fillna(False).to_numpy(dtype=bool) & judged
-    answers = ordered["extracted"].to_numpy(dtype=object, na_value=None)
+    answers = cast(Any, ordered["extracted"]).to_numpy(dtype=object, na_value=None)
     keys = [
         normalize_answer(text) if wrong and isinstance(text, str) else None
         for text, wrong in zip(answers, judged & ~correct, strict=True)
