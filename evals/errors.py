@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class EvalsError(Exception):
@@ -23,3 +27,11 @@ def closest(name: str, candidates: Sequence[str]) -> str:
 
     match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
     return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def validation_problems(prefix: str, error: ValidationError) -> list[str]:
+    """Each problem of a pydantic validation error as '<prefix>: <field.path>: <message>'."""
+    return [
+        f"{prefix}: {'.'.join(str(part) for part in e['loc']) or '(top level)'}: {e['msg']}"
+        for e in error.errors()
+    ]

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from evals.errors import ConfigError
+from evals.errors import ConfigError, validation_problems
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]*$")
 
@@ -147,10 +147,6 @@ class SuiteSpec(_Spec):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _format_location(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
-
-
 def parse_suite(data: Any, source: str) -> SuiteSpec:
     """Validate a loaded mapping into a SuiteSpec, listing every schema problem at once."""
     if not isinstance(data, dict):
@@ -158,9 +154,7 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
     try:
         suite = SuiteSpec.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(
-            [f"{source}: {_format_location(e['loc'])}: {e['msg']}" for e in error.errors()]
-        ) from None
+        raise ConfigError(validation_problems(source, error)) from None
     labels = [entry.label for entry in suite.models]
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:

@@ -19,7 +19,7 @@ import numpy.typing as npt
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from evals.errors import ConfigError, closest
+from evals.errors import ConfigError, closest, validation_problems
 
 SHIPPED_PRICES = Path(__file__).resolve().parent.parent / "prices.yaml"
 
@@ -176,9 +176,7 @@ def _read_spec(path: Path) -> PriceTableSpec:
     try:
         spec = PriceTableSpec.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(
-            [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
-        ) from error
+        raise ConfigError(validation_problems(str(path), error)) from error
     problems = _alias_clashes(path, "accelerators", spec.accelerators)
     problems += _alias_clashes(path, "api_models", spec.api_models)
     if problems:

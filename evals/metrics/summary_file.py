@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from evals.errors import EvalsError
+from evals.errors import EvalsError, validation_problems
 from evals.records import RECORD_VERSION
 
 
@@ -91,7 +91,7 @@ def read_summary(path: Path) -> list[SummaryRow]:
         try:
             rows.append(SummaryRow.model_validate(entry))
         except ValidationError as error:
-            problems += [f"row {index}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+            problems += validation_problems(f"row {index}", error)
     if problems:
         raise EvalsError(f"{path} is not a summary of this version: {'; '.join(problems)}")
     return rows
