@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from evals.metrics import PairedComparison, SummaryRow, paired_comparison
+from evals.published import PublishedScores, PublishedScoreSpec, load_published, standing
 from evals.report import cells
 from evals.report.cells import NA, Cell
 from evals.report.merge import MergedRuns, Run
@@ -70,6 +71,7 @@ def build_leaderboard(
         and overall[model].value is not None
     }
     front = pareto_front(points)
+    published = _published_by_cell(merged, load_published())
     rows = tuple(
         _row(
             model,
@@ -81,6 +83,7 @@ def build_leaderboard(
             leader,
             comparisons,
             model in front,
+            published,
         )
         for model in order
     )
@@ -109,6 +112,7 @@ def _row(
     leader: str | None,
     comparisons: Mapping[tuple[str, str | None], PairedComparison],
     on_front: bool,
+    published: Mapping[tuple[str, str], PublishedScoreSpec] | None = None,
 ) -> LeaderboardRow:
     pooled = comparisons.get((model, None))
     return LeaderboardRow(
@@ -116,7 +120,10 @@ def _row(
         rank=rank,
         overall=overall,
         tasks={
-            t: _task_result(rows[t], run_of[(model, t)], comparisons.get((model, t)), model == leader)
+            t: _with_published(
+                _task_result(rows[t], run_of[(model, t)], comparisons.get((model, t)), model == leader),
+                (published or {}).get((model, t)),
+            )
             for t in tasks
             if t in rows
         },
@@ -158,6 +165,34 @@ def _task_result(
         vs_leader_p=_p_cell(comparison, is_leader),
         cost_basis=row.cost_basis,
         samples_page=samples_page(row.model, row.task),
+    )
+
+
+def _published_by_cell(
+    merged: MergedRuns, table: PublishedScores
+) -> dict[tuple[str, str], PublishedScoreSpec]:
+    """(model label, task) -> the published figure for the label's model alias (from its manifest)."""
+    refs: dict[str, str] = {}
+    for run in merged.runs:
+        for label, model in ((run.manifest or {}).get("models") or {}).items():
+            if isinstance(model, dict) and isinstance(model.get("ref"), str):
+                refs.setdefault(label, model["ref"])
+    found = {(row.model, row.task): table.headline(refs.get(row.model), row.task) for row in merged.summary}
+    return {key: entry for key, entry in found.items() if entry is not None}
+
+
+def _with_published(result: TaskResult, entry: PublishedScoreSpec | None) -> TaskResult:
+    """The task result with the published figure beside ours, and where it lies against our CI."""
+    if entry is None:
+        return result
+    where = standing(entry.fraction, result.accuracy.ci_low, result.accuracy.ci_high)
+    display = f"{entry.value:g}%" + (f" ({where} our CI)" if where else "")
+    return result.model_copy(
+        update={
+            "published": Cell(value=entry.fraction, display=display, runs=result.accuracy.runs),
+            "published_standing": where,
+            "published_source": entry.source,
+        }
     )
 
 
