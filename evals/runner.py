@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from evals.execute import Executor, LocalExecutor, engine_groups
 from evals.finalize import join_items, score_frame, write_results
 from evals.generation.served import api_price_key
-from evals.generation.vllm_backend import resolve_engine_setup
+from evals.generation.vllm_backend import reproducibility_note, resolve_engine_setup
 from evals.hardware import Hardware
 from evals.manifest import build_manifest
 from evals.metrics import CostBasis, SummaryRow, cost_basis, load_price_table
@@ -45,6 +46,10 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     hardware = _hardware(suite, options.executor)
     setups = {m.label: resolve_engine_setup(m.entry.engine, hardware.accelerator != "cpu-core")
               for m in plan.models}  # fmt: skip
+    on_gpu = hardware.accelerator != "cpu-core"
+    notes = {reproducibility_note(m.engine, m.backend, on_gpu) for m in suite.models}
+    for note in sorted(n for n in notes if n):
+        print(f"evals: note: {note}", file=sys.stderr)
     store = open_store(options.out or default_run_dir(suite))
     store.open_for(build_manifest(plan, hardware, setups, SCORER_VERSION))
     groups = engine_groups(plan.models, setups)

@@ -47,6 +47,9 @@ class EngineSpec(_Spec):
     in_process: bool | None = None
     kv_cache_gib: float | None = Field(None, gt=0.0)
     max_num_seqs: int | None = Field(None, ge=1)
+    # Shard-invariant outputs: the same text whatever the workers, shards, batches or resume
+    # point (see evals.generation.vllm_backend.resolve_engine_setup for what it changes).
+    reproducible: bool = False
 
 
 class ServerSpec(_Spec):

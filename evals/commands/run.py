@@ -42,6 +42,11 @@ def register(subparsers: Any) -> None:
     engine.add_argument("--tensor-parallel-size", type=int)
     engine.add_argument("--max-model-len", type=int)
     engine.add_argument("--gpu-memory-utilization", type=float)
+    engine.add_argument(
+        "--reproducible", action="store_true",
+        help="the same outputs whatever the workers, shard size, batches or resume point (slower; "
+        "see README)",
+    )  # fmt: skip
     served = parser.add_argument_group("served and API models")
     served.add_argument("--backend", choices=("vllm", "openai", "hf"), help="default: vllm (offline)")
     served.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
@@ -91,6 +96,8 @@ def suite_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         }.items()
         if value is not None
     }  # fmt: skip
+    if args.reproducible:
+        engine["reproducible"] = True
     entry: dict[str, Any] = {"generation": generation, "engine": engine}
     if args.backend:
         entry["backend"] = args.backend
@@ -133,6 +140,8 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
         suite = load_suite_file(path)
         if args.limit is not None:
             suite = parse_suite({**suite.model_dump(mode="json"), "limit": args.limit}, str(path))
+        if args.reproducible:
+            suite = _all_reproducible(suite, str(path))
         return suite, str(path)
     if not args.model or not args.task:
         raise EvalsError("give --model and --task (or --config SUITE.yaml)")
@@ -140,6 +149,16 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
         return parse_suite(suite_from_flags(args), "command line"), "command line"
     except ConfigError as error:
         raise _flag_problems(error) from None
+
+
+def _all_reproducible(suite: Any, source: str) -> Any:
+    """The suite with ``engine: {reproducible: true}`` on every model."""
+    from evals.suite import parse_suite
+
+    data = suite.model_dump(mode="json")
+    for entry in data["models"]:
+        entry["engine"] = {**entry.get("engine", {}), "reproducible": True}
+    return parse_suite(data, source)
 
 
 def handle(args: argparse.Namespace) -> int:
