@@ -15,10 +15,11 @@ from typing import Any
 import pandas as pd
 
 from evals.metrics import PairedComparison, SummaryRow, paired_comparison
-from evals.published import PublishedScores, PublishedScoreSpec, load_published, standing
+from evals.published import PublishedScoreSpec, load_published
 from evals.report import cells
 from evals.report.cells import NA, Cell
 from evals.report.merge import MergedRuns, Run
+from evals.report.published_cells import published_by_cell, with_published
 from evals.report.schema import (
     DEFINITIONS,
     GENERATOR,
@@ -71,7 +72,7 @@ def build_leaderboard(
         and overall[model].value is not None
     }
     front = pareto_front(points)
-    published = _published_by_cell(merged, load_published())
+    published = published_by_cell(merged, load_published())
     rows = tuple(
         _row(
             model,
@@ -120,7 +121,7 @@ def _row(
         rank=rank,
         overall=overall,
         tasks={
-            t: _with_published(
+            t: with_published(
                 _task_result(rows[t], run_of[(model, t)], comparisons.get((model, t)), model == leader),
                 (published or {}).get((model, t)),
             )
@@ -165,34 +166,6 @@ def _task_result(
         vs_leader_p=_p_cell(comparison, is_leader),
         cost_basis=row.cost_basis,
         samples_page=samples_page(row.model, row.task),
-    )
-
-
-def _published_by_cell(
-    merged: MergedRuns, table: PublishedScores
-) -> dict[tuple[str, str], PublishedScoreSpec]:
-    """(model label, task) -> the published figure for the label's model alias (from its manifest)."""
-    refs: dict[str, str] = {}
-    for run in merged.runs:
-        for label, model in ((run.manifest or {}).get("models") or {}).items():
-            if isinstance(model, dict) and isinstance(model.get("ref"), str):
-                refs.setdefault(label, model["ref"])
-    found = {(row.model, row.task): table.headline(refs.get(row.model), row.task) for row in merged.summary}
-    return {key: entry for key, entry in found.items() if entry is not None}
-
-
-def _with_published(result: TaskResult, entry: PublishedScoreSpec | None) -> TaskResult:
-    """The task result with the published figure beside ours, and where it lies against our CI."""
-    if entry is None:
-        return result
-    where = standing(entry.fraction, result.accuracy.ci_low, result.accuracy.ci_high)
-    display = f"{entry.value:g}%" + (f" ({where} our CI)" if where else "")
-    return result.model_copy(
-        update={
-            "published": Cell(value=entry.fraction, display=display, runs=result.accuracy.runs),
-            "published_standing": where,
-            "published_source": entry.source,
-        }
     )
 
 
