@@ -44,8 +44,8 @@ def register(subparsers: Any) -> None:
     engine.add_argument("--gpu-memory-utilization", type=float)
     engine.add_argument(
         "--reproducible", action="store_true",
-        help="the same outputs whatever the workers, shard size, batches or resume point (slower; "
-        "see README)",
+        help="greedy and seeded outputs identical whatever the workers, shard size, batches or resume "
+        "point (on CPU about 2x slower; see README)",
     )  # fmt: skip
     served = parser.add_argument_group("served and API models")
     served.add_argument("--backend", choices=("vllm", "openai", "hf"), help="default: vllm (offline)")
