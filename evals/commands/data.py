@@ -93,9 +93,12 @@ def _pull(spec: TaskSpec, to: Path) -> str:
         "records": len(records),
     }
     with tempfile.TemporaryDirectory(prefix="evals-pull-") as staging:
-        _write(Path(staging), dataset.local_file, text, marker)
-        # Refuse data the task cannot read before touching DIR (raises naming the record).
-        items = len(load_task(spec, data_dir=Path(staging)).items)
+        staged = _write(Path(staging), dataset.local_file, text, marker)
+        # Refuse data the task cannot read before touching DIR, naming the record.
+        try:
+            items = len(load_task(spec, data_dir=Path(staging)).items)
+        except EvalsError as error:
+            raise EvalsError(str(error).replace(str(staged), f"the records of {source}")) from None
     path = to / dataset.local_file
     # Marker last: a crash in between leaves a file the loader refuses, never one misread.
     (path.parent / PULLED_MARKER).unlink(missing_ok=True)
@@ -106,10 +109,12 @@ def _pull(spec: TaskSpec, to: Path) -> str:
     return f"{spec.name}: {items} items from {source} -> {path}{note}"
 
 
-def _write(root: Path, local_file: str, text: str, marker: dict[str, Any]) -> None:
+def _write(root: Path, local_file: str, text: str, marker: dict[str, Any]) -> Path:
+    """The data file and its marker under ``root``; returns the data file's path."""
     from evals.tasks.loader import PULLED_MARKER
 
     path = root / local_file
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     (path.parent / PULLED_MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    return path

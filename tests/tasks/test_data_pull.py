@@ -131,7 +131,7 @@ def test_a_hub_copy_the_task_cannot_read_writes_nothing(hub_env: dict[str, str],
     args = ["data", "pull", name, "--task-dir", str(tmp_path / "tasks"), "--to", str(out)]
     result = run_cli(args, cwd=tmp_path, env=hub_env)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.count("\n") == 1 and "line 2 of" in result.stderr
+    assert result.stderr.count("\n") == 1 and f"line 2 of the records of hub:{hub}:" in result.stderr
     assert "missing field 'answer'" in result.stderr
     assert sorted(path.name for path in (out / name).iterdir()) == ["test.jsonl"]
     assert (out / name / "test.jsonl").read_text(encoding="utf-8") == "kept\n"
