@@ -112,10 +112,10 @@ def test_sigkill_mid_run_resumes_to_the_uninterrupted_result(tiny_model: Path, t
     pd.testing.assert_frame_equal(actual, expected)
 
 
-def test_embedded_smollm2_on_gsm8k(shared_data: Path, tmp_path: Path) -> None:
+def test_embedded_smollm2_on_gsm8k(fixture_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "smol"
     args = ["run", "--model", "smollm2-135m", "--task", "gsm8k", "--limit", "4", "--max-tokens", "192",
-            "--data-dir", str(shared_data), "--out", str(out), "--json"]  # fmt: skip
+            "--data-dir", str(fixture_data), "--out", str(out), "--json"]  # fmt: skip
     result = run_cli(args, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)["summary"]
