@@ -196,12 +196,15 @@ def student_t_critical(df: float) -> float:
 
 
 def beta_quantile(probability: float, a: float, b: float) -> float:
-    """The x in [0, 1] with I_x(a, b) = ``probability`` (Beta(a, b) quantile), by bisection."""
+    """The x in [0, 1] with I_x(a, b) = ``probability`` (Beta(a, b) quantile), by bisection.
+
+    Stops at a relative width of 1e-12 (ends near 0 need relative, not absolute, precision).
+    """
     low, high = 0.0, 1.0
-    for _ in range(200):
-        middle = (low + high) / 2
-        if middle in (low, high):
+    for _ in range(1100):  # 2^-1100 is below the smallest double: always enough
+        if high - low <= 1e-12 * high:
             break
+        middle = (low + high) / 2
         low, high = (middle, high) if regularized_beta(middle, a, b) < probability else (low, middle)
     return (low + high) / 2
 

@@ -142,3 +142,6 @@ def test_swapping_models_negates_the_difference_and_mirrors_the_interval(
     else:
         assert (backward.ci_low, backward.ci_high) == pytest.approx((-forward.ci_high, -forward.ci_low))  # type: ignore[operator]
         assert forward.ci_low <= forward.difference <= forward.ci_high  # type: ignore[operator]
+        # one procedure for both (issue 10): the interval excludes 0 exactly when p < 0.05
+        assert forward.p_value is not None
+        assert (forward.ci_low > 0 or forward.ci_high < 0) == (forward.p_value < 0.05)  # type: ignore[operator]
