@@ -136,7 +136,8 @@ class PairedDifference(NamedTuple):
     """Mean of paired per-item differences with its 95% interval and two-sided p-value.
 
     Both come from one Student-t procedure, so the interval excludes 0 exactly when
-    p < 0.05. None (with ``note`` saying why) where undefined.
+    p < 0.05 (both compare |mean| / SE with one critical value, to float precision).
+    None (with ``note`` saying why) where undefined.
     """
 
     mean: float
