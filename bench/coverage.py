@@ -166,6 +166,10 @@ def main() -> None:
     parser.add_argument("--delta", type=float, default=0.0, help="true accuracy of a minus b (with --paired)")
     parser.add_argument("--table", action="store_true", help="every row of issue 17 and the paired rows")
     args = parser.parse_args()
+    if args.items < 2 or args.samples < 1 or args.reps < 1 or args.concentration <= 0:
+        parser.error("need --items >= 2, --samples >= 1, --reps >= 1 and --concentration > 0")
+    if not 0 < args.mean < 1 or not 0 <= args.mean + args.delta <= 1:
+        parser.error("need 0 < --mean < 1 and 0 <= --mean + --delta <= 1")
     if args.table:
         print(
             "| kind | items | samples/item | mean | conc. | delta | coverage, width, rejections | seconds |"
