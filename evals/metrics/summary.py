@@ -6,15 +6,17 @@ Definitions (all over the rows of one model and task):
   timeout, error) are counted in ``n_unscored`` and take no part in accuracy.
 - ``accuracy`` = correct / judged samples (avg@n); ``stderr`` is clustered by item
   (:func:`evals.metrics.stats.clustered_stderr`); ``ci_low``/``ci_high`` a 95%
-  interval over items (:func:`evals.metrics.stats.accuracy_interval`).
+  interval over items (:func:`evals.metrics.stats.accuracy_interval`: Jeffreys at
+  the item-clustered effective sample size, t-calibrated), ``ci_method`` says which.
 - ``pass_at_k``/``maj_at_k``: means over the items with at least k judged samples
   (``items_at_k`` says how many); None where no item has k.
 - *answers* are samples whose generation did not fail (status != "error"):
   ``tokens_per_answer``, ``prompt_tokens_per_answer`` and ``cost_per_answer_usd``
   are means over them. ``cost_per_correct_usd`` = cost of the judged samples /
   correct samples, with a 95% bootstrap interval over items (ratio estimator).
-- Bootstrap replicates come from ``numpy.random.default_rng(bootstrap_seed)`` over
-  the row's items sorted by item_id, so each row is reproducible on its own.
+- Bootstrap replicates (for cost per correct answer) come from
+  ``numpy.random.default_rng(bootstrap_seed)`` over the row's items sorted by
+  item_id, so each row is reproducible on its own.
 """
 
 from __future__ import annotations
@@ -181,7 +183,7 @@ def _summarize_group(
     if judged_cost is not None:
         columns.append(judged_cost[scored])
     replicates = bootstrap_sums(np.stack(columns, axis=1), n_bootstrap, seed)
-    interval = accuracy_interval(trials[scored], successes[scored], replicates[:, :2])
+    interval = accuracy_interval(trials[scored], successes[scored])
     n_judged, n_correct = int(trials.sum()), int(successes.sum())
     unscored = pd.Series(arrays.status[~arrays.judged]).value_counts()
     return SummaryRow(

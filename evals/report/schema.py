@@ -20,7 +20,9 @@ GENERATOR = "evals report"
 
 DEFINITIONS: dict[str, str] = {
     "accuracy": "Task accuracy: correct / judged answers, with its 95% CI over items from the run's "
-    "summary.json (answers that could not be judged are left out and counted apart).",
+    "summary.json (answers that could not be judged are left out and counted apart): a Jeffreys "
+    "interval at the effective number of answers given by the item-clustered standard error, "
+    "t-calibrated on items - 1 degrees of freedom.",
     "overall": "Overall: the unweighted mean of the task accuracies (each task counts the same, "
     "whatever its size). A model without a result on every task of the report has no overall "
     "score, rank or aggregate figures (n/a).",
@@ -31,9 +33,9 @@ DEFINITIONS: dict[str, str] = {
     "(their lower end above its upper end). Models whose CIs overlap can share a rank, shown "
     "as '=2'; a rank never depends on how ties are ordered.",
     "vs_leader": "Delta vs leader: paired accuracy difference to the leader (the top-ranked model) on "
-    "the items both answered, all tasks pooled (each item counts the same), with its 95% "
-    "paired-bootstrap CI and p-value (exact McNemar with one sample per item, else a "
-    "sign-flip permutation test); per task, the same on that task's items.",
+    "the items both answered, all tasks pooled (each item counts the same), with its 95% CI "
+    "and p-value from one paired t procedure over the per-item differences (m-1 degrees of "
+    "freedom), so the CI excludes 0 exactly when p < 0.05; per task, the same on that task's items.",
     "tokens_per_answer": "Tokens per answer: mean completion tokens per answer (failed "
     "generations excluded); the aggregate is the mean over tasks.",
     "cost_per_answer": "Cost per answer: USD per answer from engine time x hardware list price "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from evals.report import build_leaderboard, build_report, merge_runs
 from evals.report.csv_json import render_csv
 from evals.report.leaderboard import Leaderboard
 from evals.report.markdown import render_markdown
+from tests.metrics.independent import t_two_sided_p
 
 # model: ((correct on task-a, task-b), tokens per answer, engine seconds per sample, (CI a, CI b))
 MODELS = {
@@ -143,28 +145,38 @@ def test_rates_and_task_cells(golden: Leaderboard) -> None:
     assert a.tasks["task-b"].cost_per_answer.value == pytest.approx(0.003)
 
 
+def paired_t_p(worse: int, items: int) -> float:
+    """Paired t p-value when ``worse`` of ``items`` differences are -1 and the rest 0, by hand.
+
+    mean = -w/m, sd^2 = (w - w^2/m) / (m - 1), t = mean / (sd / sqrt(m)) on m - 1 df; the
+    tail integrates the t density (tests/metrics/independent.py).
+    """
+    sd = math.sqrt((worse - worse**2 / items) / (items - 1))
+    return t_two_sided_p(worse / items / (sd / math.sqrt(items)), items - 1)
+
+
 @pytest.mark.parametrize(
-    ("model", "difference", "p_value", "p_display"),
+    ("model", "difference", "worse", "items", "p_display"),
     [
-        # B vs A: A alone right on a-014 and b-016, B alone on none: exact McNemar 2 * (1/2)^2.
-        ("B", -2 / 40, 0.5, "p = 0.500"),
-        # F vs A: 2 + 3 items where only A is right: 2 * (1/2)^5.
-        ("F", -5 / 40, 2 / 2**5, "p = 0.062"),
-        # D vs A: 5 + 5 items: 2 * (1/2)^10.
-        ("D", -10 / 40, 2 / 2**10, "p = 0.002"),
-        # C vs A on the 20 task-a items they share: 11 items (4..14): 2 * (1/2)^11.
-        ("C", -11 / 20, 2 / 2**11, "p < 0.001"),
+        # B vs A: A alone right on a-014 and b-016, B alone on none: t = 1.43 on 39 df.
+        ("B", -2 / 40, 2, 40, "p = 0.160"),
+        # F vs A: 2 + 3 items where only A is right: t = 2.36 on 39 df.
+        ("F", -5 / 40, 5, 40, "p = 0.023"),
+        # D vs A: 5 + 5 items: t = 3.61 on 39 df.
+        ("D", -10 / 40, 10, 40, "p < 0.001"),
+        # C vs A on the 20 task-a items they share: 11 items (4..14): t = 4.82 on 19 df.
+        ("C", -11 / 20, 11, 20, "p < 0.001"),
     ],
 )
 def test_paired_difference_to_the_leader(
-    golden: Leaderboard, model: str, difference: float, p_value: float, p_display: str
+    golden: Leaderboard, model: str, difference: float, worse: int, items: int, p_display: str
 ) -> None:
     row = next(r for r in golden.rows if r.model == model)
     assert row.vs_leader.value == pytest.approx(difference)
     assert row.vs_leader.display.startswith(f"{100 * difference:+.1f} pts")
-    assert row.vs_leader_p.value == pytest.approx(p_value)
+    assert row.vs_leader_p.value == pytest.approx(paired_t_p(worse, items), rel=1e-9)
     assert row.vs_leader_p.display == p_display
-    assert row.vs_leader_detail is not None and row.vs_leader_detail.test == "exact McNemar"
+    assert row.vs_leader_detail is not None and row.vs_leader_detail.test == "paired t over items (m-1 df)"
     assert ("(on 20 common items)" in row.vs_leader.display) == (model == "C")
 
 
