@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from evals.report import htmlkit
 from evals.report.cells import Cell
 from evals.report.htmlkit import esc
@@ -26,7 +28,8 @@ _NA_CELL = Cell(value=None, display="n/a")
 
 
 def _value(cell: Cell) -> str:
-    return "" if cell.value is None else repr(float(cell.value))
+    """The sort value: full precision in plain decimals (no exponent anywhere on the page)."""
+    return "" if cell.value is None else np.format_float_positional(float(cell.value), unique=True)
 
 
 def _display(text: str) -> str:

@@ -193,9 +193,9 @@ def metric_values(row: SummaryRow) -> dict[str, float | None]:
     return out
 
 
-def _metric_order(name: str) -> tuple[int, str]:
+def _metric_order(name: str) -> tuple[int, bool]:
     kind, _, k = name.partition("@")
-    return int(k), kind
+    return int(k), kind != "pass"
 
 
 def rank_choices(summary: Sequence[SummaryRow]) -> tuple[str, ...]:

@@ -184,7 +184,10 @@ def test_markdown_and_csv_carry_the_same_figures(golden: Leaderboard) -> None:
         "| =1 | A | 80.0% [75.0, 85.0] | 75.0% [69.0, 81.0] | 85.0% [77.0, 93.0] | 200 | $2.00 | $2.50 "
         "| 2.5% | 2.5% | - | - |"
     ) in markdown
-    assert "| $ per 1k answers | $ per 1k correct | Truncated | No answer | Delta vs A [95% CI] | p |" in markdown
+    assert (
+        "| $ per 1k answers | $ per 1k correct | Truncated | No answer | Delta vs A [95% CI] | p |"
+        in markdown
+    )
     d_line = next(line for line in markdown.splitlines() if line.startswith("| 4 | D |"))
     assert "| n/a | n/a |" in d_line and "$0 " not in d_line
     table = list(csv.DictReader(io.StringIO(render_csv(golden))))
