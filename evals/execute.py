@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TextIO
 
+from evals.engine_log import ENGINE_LOG, engine_output_to
 from evals.generation.base import GenerationBackend, GenerationRequest
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
 from evals.hardware import Hardware, detect_hardware
@@ -68,14 +69,18 @@ def pending_requests(group: EngineGroup, done: set[tuple[str, str, str, int]], s
     }
 
 
-def progress_bars(group: EngineGroup, pending: Pending, quiet: bool) -> dict[tuple[str, str], TaskProgress]:
+def progress_bars(
+    group: EngineGroup, pending: Pending, quiet: bool, stream: TextIO | None = None
+) -> dict[tuple[str, str], TaskProgress]:
     bars: dict[tuple[str, str], TaskProgress] = {}
     for model in group.models:
         for task in model.tasks:
             total = len(task.prompts) * model.entry.generation.samples
             left = len(pending[(model.label, task.name)])
             label = f"{model.label} / {task.name}"
-            bars[(model.label, task.name)] = TaskProgress(label, total, total - left, quiet, len(bars))
+            bars[(model.label, task.name)] = TaskProgress(
+                label, total, total - left, quiet, len(bars), stream=stream
+            )
     return bars
 
 
@@ -117,13 +122,15 @@ class LocalExecutor:
             requests = [r for group_requests in pending.values() for r in group_requests]
             if not requests:
                 continue  # everything stored: the engine is never started
-            backend = self.backend(group.lead, group.setup, seed)
-            bars = progress_bars(group, pending, quiet)
-            try:
-                backend.generate(requests, functools.partial(store_completions, store, bars))
-            finally:
-                for bar in bars.values():
-                    bar.close()
-                backend.close()
+            # The engine's own output goes to the run's engine.log; the bars to the terminal.
+            with engine_output_to(store.root / ENGINE_LOG) as terminal:
+                backend = self.backend(group.lead, group.setup, seed)
+                bars = progress_bars(group, pending, quiet, terminal)
+                try:
+                    backend.generate(requests, functools.partial(store_completions, store, bars))
+                finally:
+                    for bar in bars.values():
+                        bar.close()
+                    backend.close()
             generated += len(requests)
         return generated

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
+from typing import TextIO
 
 from tqdm import tqdm
 
@@ -11,14 +12,22 @@ from tqdm import tqdm
 class TaskProgress:
     """A bar counting generated samples of one model x task, starting at what was stored."""
 
-    def __init__(self, label: str, total: int, done: int, quiet: bool, position: int = 0) -> None:
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        done: int,
+        quiet: bool,
+        position: int = 0,
+        stream: TextIO | None = None,
+    ) -> None:
         self._bar = tqdm(
             total=total,
             initial=done,
             desc=label,
             unit="sample",
             disable=quiet,
-            file=sys.stderr,
+            file=stream or sys.stderr,
             dynamic_ncols=True,
             position=position,
             leave=True,
