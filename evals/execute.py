@@ -8,7 +8,7 @@ completions to the same store as they finish.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
@@ -93,7 +93,13 @@ def store_completions(
         by_task.setdefault((completion.key.model, completion.key.task), []).append(completion)
     for (label, task_name), completions in by_task.items():
         store.write_part(label, task_name, completions)
-        bars[(label, task_name)].update(len(completions))
+        bars[(label, task_name)].update(len(completions), sum(c.completion_tokens for c in completions))
+
+
+def show_in_flight(bars: dict[tuple[str, str], TaskProgress], tokens: Mapping[tuple[str, str], int]) -> None:
+    """Tokens of the unfinished samples of each model x task, for the bars' time left."""
+    for key, bar in bars.items():
+        bar.in_flight(tokens.get(key, 0))
 
 
 class Executor(Protocol):
@@ -126,8 +132,12 @@ class LocalExecutor:
             with engine_output_to(store.root / ENGINE_LOG) as terminal:
                 backend = self.backend(group.lead, group.setup, seed)
                 bars = progress_bars(group, pending, quiet, terminal)
+                finished = functools.partial(store_completions, store, bars)
                 try:
-                    backend.generate(requests, functools.partial(store_completions, store, bars))
+                    if isinstance(backend, VLLMBackend):  # reports tokens as they are generated
+                        backend.generate(requests, finished, functools.partial(show_in_flight, bars))
+                    else:
+                        backend.generate(requests, finished)
                 finally:
                     for bar in bars.values():
                         bar.close()
