@@ -128,8 +128,10 @@ class LocalExecutor:
             requests = [r for group_requests in pending.values() for r in group_requests]
             if not requests:
                 continue  # everything stored: the engine is never started
-            # The engine's own output goes to the run's engine.log; the bars to the terminal.
-            with engine_output_to(store.root / ENGINE_LOG) as terminal:
+            # vLLM's own output goes to the run's engine.log, the bars to the terminal. Served
+            # backends print only what the user must act on (no usage reported, ...): kept.
+            offline = group.lead.entry.backend == "vllm"
+            with engine_output_to(store.root / ENGINE_LOG if offline else None) as terminal:
                 backend = self.backend(group.lead, group.setup, seed)
                 bars = progress_bars(group, pending, quiet, terminal)
                 finished = functools.partial(store_completions, store, bars)
