@@ -65,12 +65,9 @@ def build_leaderboard(
     by_model: dict[str, dict[str, SummaryRow]] = {}
     for row in merged.summary:
         by_model.setdefault(row.model, {})[row.task] = row
-    choices = rank_choices(merged.summary)
-    if rank_by not in choices:
-        raise EvalsError(f"cannot rank by {rank_by!r}: choose one of {', '.join(choices)}")
     overall = {model: _overall_cell(rows, tasks, merged.run_of) for model, rows in by_model.items()}
     metrics = {model: _metric_cells(rows, tasks, merged.run_of) for model, rows in by_model.items()}
-    ranking = overall if rank_by == "accuracy" else {m: metrics[m].get(rank_by, _NO_METRIC) for m in by_model}
+    ranking = _ranking(merged.summary, rank_by, overall, metrics)
     ranks = rank_cells(ranking)
     order = sorted(by_model, key=lambda m: (ranks[m].value is None, -(ranking[m].value or 0.0), m))
     leader = order[0] if ranks[order[0]].value is not None else None
@@ -202,6 +199,21 @@ def rank_choices(summary: Sequence[SummaryRow]) -> tuple[str, ...]:
     """What a leaderboard of these rows can rank by: accuracy, then every pass@k and maj@k."""
     names = {name for row in summary for name in metric_values(row)}
     return ("accuracy", *sorted(names, key=_metric_order))
+
+
+def _ranking(
+    summary: Sequence[SummaryRow],
+    rank_by: str,
+    overall: Mapping[str, Cell],
+    metrics: Mapping[str, Mapping[str, Cell]],
+) -> Mapping[str, Cell]:
+    """The cell of each model that orders and ranks it; EvalsError for a metric no row has."""
+    choices = rank_choices(summary)
+    if rank_by not in choices:
+        raise EvalsError(f"cannot rank by {rank_by!r}: choose one of {', '.join(choices)}")
+    if rank_by == "accuracy":
+        return overall
+    return {model: by_name.get(rank_by, _NO_METRIC) for model, by_name in metrics.items()}
 
 
 def _shown_metrics(summary: Sequence[SummaryRow], rank_by: str) -> tuple[str, ...]:
