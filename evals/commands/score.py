@@ -29,8 +29,12 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--answer-type", required=True, choices=ANSWER_TYPES)
-    parser.add_argument("input", type=Path, metavar="INPUT.jsonl")
+    parser.add_argument(
+        "--answer-type", required=True, choices=ANSWER_TYPES, help="how to extract and compare answers"
+    )
+    parser.add_argument(
+        "input", type=Path, metavar="INPUT.jsonl", help="one JSON object per line with output and gold"
+    )
     parser.add_argument("--out", type=Path, metavar="OUT.jsonl", help="default: stdout")
     parser.add_argument("--time-limit", type=float, default=5.0, help="seconds per math check (default 5)")
     parser.set_defaults(handler=handle)

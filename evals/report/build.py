@@ -52,6 +52,7 @@ def build_report(
     redact_tasks: RedactOption = None,
     strict: bool = False,
     seed: int = 0,
+    rank_by: str = "accuracy",
 ) -> ReportPaths:
     """Merge ``run_dirs`` and write leaderboard.md/.csv/.json, index.html, plots and sample pages.
 
@@ -59,6 +60,8 @@ def build_report(
     (GPQA); True all tasks; False none (the report is then marked unpublishable if
     it holds such a task); a collection of names redacts those and GPQA. ``strict``
     turns comparability warnings into an error. ``seed`` seeds the paired bootstrap.
+    ``rank_by``: "accuracy" or a sampling metric ("pass@4", "maj@4"); an unknown one
+    is an EvalsError before anything is written.
     The output directory is replaced as a whole (see :func:`replace_dir`).
     """
     merged = merge_runs([Path(p) for p in run_dirs], strict=strict)
@@ -69,7 +72,9 @@ def build_report(
     )
     # Redact before anything else reads the samples, so no format can leak the text.
     merged = dataclasses.replace(merged, samples=redact_samples(merged.samples, redacted), warnings=warnings)
-    board = build_leaderboard(merged, redacted_tasks=redacted, publishable=not exposed, seed=seed)
+    board = build_leaderboard(
+        merged, redacted_tasks=redacted, publishable=not exposed, seed=seed, rank_by=rank_by
+    )
     pages: list[str] = []
 
     def fill(root: Path) -> None:

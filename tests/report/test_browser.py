@@ -100,13 +100,13 @@ def test_index_loads_with_no_errors_and_no_network(browser: Any, report: ReportP
 def test_clicking_a_header_sorts_the_rows(browser: Any, report: ReportPaths) -> None:
     page = Page(browser, report.index_html)
     assert page.column("leaderboard", 1) == ["good", "cheap", EVIL_MODEL]  # by rank
-    page.click_header("leaderboard", "$/answer")  # cheapest first; the unpriced model last
+    page.click_header("leaderboard", "$ per 1k answers")  # cheapest first; the unpriced model last
     assert page.column("leaderboard", 1) == ["cheap", "good", EVIL_MODEL]
     assert (
         page.evaluate("document.querySelector('#leaderboard th[aria-sort=ascending]').textContent")
-        == "$/answer"
+        == "$ per 1k answers"
     )
-    page.click_header("leaderboard", "$/answer")  # the other way; n/a stays last
+    page.click_header("leaderboard", "$ per 1k answers")  # the other way; n/a stays last
     assert page.column("leaderboard", 1) == ["good", "cheap", EVIL_MODEL]
     page.click_header("leaderboard", "Model")
     assert page.column("leaderboard", 1) == sorted(["cheap", EVIL_MODEL, "good"])
@@ -185,3 +185,51 @@ def test_hostile_model_name_is_text_on_every_page(browser: Any, report: ReportPa
         assert page.errors == [], path
         assert EVIL_MODEL in page.evaluate("document.body.innerText"), path
         page.page.close()
+
+
+def _default_suite_like(root: Path) -> ReportPaths:
+    """The shape of `make demo`'s report: greedy vs 4 samples per item on two tasks, low scores."""
+    rows: list[dict[str, Any]] = []
+    for task, n_right in (("arith-easy", 7), ("arith-medium", 1)):
+        rows += task_samples("smollm2-135m-greedy", task, outcomes(40, n_right), seconds=0.7)
+        for idx in range(4):
+            statuses = outcomes(40, n_right if idx == 0 else n_right // 2, ["truncated", "no_answer"])
+            rows += [sample("smollm2-135m-sampled-x4", task, f"{task}-{i:03d}", status, idx=idx, seconds=0.6)
+                     for i, status in enumerate(statuses)]  # fmt: skip
+    return build_report([write_run(root / "run", rows)], root / "site")
+
+
+def test_tables_fit_at_1400_px_and_bars_are_scaled(browser: Any, tmp_path: Path) -> None:
+    """source: issue 10, the per-task table overflowed at 1400 px; the bars ran to 0-100%."""
+    paths = _default_suite_like(tmp_path)
+    page = Page(browser, paths.index_html)
+    for table in ("leaderboard", "per-task"):
+        overflow = page.evaluate(
+            f"(() => {{ const t = document.getElementById('{table}'); "
+            "return t.getBoundingClientRect().right - document.documentElement.clientWidth; })()"
+        )
+        assert overflow <= 0, f"#{table} overflows the 1400 px window by {overflow:.0f} px"
+    headers = page.evaluate("Array.from(document.querySelectorAll('#per-task th')).map(h => h.textContent)")
+    assert "Delta vs smollm2-135m-greedy" in headers and "pass@4" in headers
+    ticks = page.evaluate(
+        "Array.from(document.querySelectorAll('#task-bars text[text-anchor=end]')).map(t => t.textContent)"
+    )
+    assert 0 < float(ticks[-1]) < 50  # every value is under 30%: the axis is not 0-100
+    assert page.errors == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "report-index-1400.png"), full_page=True)
+
+
+def test_sample_card_shows_the_question(browser: Any, tmp_path: Path) -> None:
+    """source: issue 10, the question hid inside a collapsed "Prompt" with the chat template."""
+    chat = (
+        "<|im_start|>system\nBe helpful.<|im_end|>\n<|im_start|>user\nTom has 3 apples. How many?<|im_end|>\n"
+    )
+    rows = [sample("m", "task-a", "task-a-000", prompt=chat + "<|im_start|>assistant\n")]
+    paths = build_report([write_run(tmp_path / "run", rows)], tmp_path / "site")
+    page = Page(browser, paths.sample_pages[0])
+    page.page.wait_for_selector("body[data-ready='1']")
+    card = page.page.locator("#samples li").first
+    assert card.locator(".question").text_content() == "Tom has 3 apples. How many?"
+    assert card.locator(".question").is_visible()
+    assert page.errors == []
