@@ -34,7 +34,12 @@ def register(subparsers: Any) -> None:
         "--redact-task", action="append", metavar="TASK", help="also redact TASK (repeatable)"
     )
     parser.add_argument("--strict", action="store_true", help="fail when runs are not comparable")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the paired bootstrap (default 0)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="recorded with the paired comparisons, which draw nothing (default 0)",
+    )
     parser.add_argument(
         "--rank-by",
         default="accuracy",

@@ -59,7 +59,8 @@ def build_report(
     ``redact_tasks``: None (default) redacts the tasks that must never be published
     (GPQA); True all tasks; False none (the report is then marked unpublishable if
     it holds such a task); a collection of names redacts those and GPQA. ``strict``
-    turns comparability warnings into an error. ``seed`` seeds the paired bootstrap.
+    turns comparability warnings into an error. ``seed`` is recorded with the paired
+    comparisons (their paired t procedure draws nothing).
     ``rank_by``: "accuracy" or a sampling metric ("pass@4", "maj@4"); an unknown one
     is an EvalsError before anything is written.
     The output directory is replaced as a whole (see :func:`replace_dir`).
