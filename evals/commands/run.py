@@ -130,6 +130,20 @@ def _suite_path(config: str) -> Path:
     return builtin[config]
 
 
+def _with_limit(data: dict[str, Any], limit: int) -> dict[str, Any]:
+    """``--limit N`` on a suite: at most N items of every task, even one with its own limit."""
+    tasks = data.get("tasks")
+    if not isinstance(tasks, list):
+        return {**data, "limit": limit}
+    tasks = [
+        {**task, "limit": min(task["limit"], limit)}
+        if isinstance(task, dict) and isinstance(task.get("limit"), int) and limit >= 1
+        else task
+        for task in tasks
+    ]
+    return {**data, "limit": limit, "tasks": tasks}
+
+
 def _validated_suite(data: Any, source: str) -> Any:
     """The SuiteSpec of ``data``; schema, task and model problems all in one ConfigError."""
     from evals.plan import reference_problems, validate_suite
@@ -158,7 +172,7 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
         path = _suite_path(args.config)
         data = read_suite_file(path)
         if args.limit is not None and isinstance(data, dict):
-            data = {**data, "limit": args.limit}
+            data = _with_limit(data, args.limit)
         return _validated_suite(data, str(path)), str(path)
     if not args.model or not args.task:
         raise EvalsError("give --model and --task (or --config SUITE.yaml)")
