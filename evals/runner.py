@@ -42,8 +42,11 @@ def default_run_dir(suite: SuiteSpec) -> Path:
 def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     data_dir = options.data_dir or (Path(suite.data_dir) if suite.data_dir else None)
     plan = build_plan(suite, data_dir)
-    hardware = _hardware(suite, options.executor)
-    setups = {m.label: resolve_engine_setup(m.entry.engine, hardware.accelerator != "cpu-core")
+    tensor_parallel = max(m.engine.tensor_parallel_size for m in suite.models)
+    detected = options.executor.hardware(tensor_parallel)  # a Ray run probes a worker node
+    hardware = _priced_hardware(suite, detected)
+    # The engine is set up for what it runs on; the suite's hardware only prices the run.
+    setups = {m.label: resolve_engine_setup(m.entry.engine, detected.accelerator != "cpu-core")
               for m in plan.models}  # fmt: skip
     store = open_store(options.out or default_run_dir(suite))
     store.open_for(build_manifest(plan, hardware, setups, SCORER_VERSION))
@@ -67,9 +70,8 @@ def finalize_run(store: RunStore, plan: RunPlan, costs: dict[str, CostBasis]) ->
     return write_results(store, samples, costs, ks=plan.suite.pass_k, seed=plan.suite.seed)
 
 
-def _hardware(suite: SuiteSpec, executor: Executor) -> Hardware:
-    tensor_parallel = max(m.engine.tensor_parallel_size for m in suite.models)
-    detected = executor.hardware(tensor_parallel)  # a Ray run probes a worker node, not the driver
+def _priced_hardware(suite: SuiteSpec, detected: Hardware) -> Hardware:
+    """The detected hardware, with what the suite's ``hardware:`` declares on top."""
     spec = suite.hardware
     if spec.accelerator is None and spec.count is None:
         return detected

@@ -7,6 +7,7 @@ Run with ``pytest -m browser``. Needs ``apt-get install -y chromium`` and the
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from evals.report import ReportPaths, build_report
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")  # Debian, Ubuntu, Google's
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -51,14 +52,32 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ReportPaths:
     return build_report([run], tmp_path_factory.mktemp("report") / "site")
 
 
+def find_chromium() -> Path | None:
+    """The first Chromium on PATH, under any of its usual names."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found is not None:
+            return Path(found)
+    return None
+
+
+def test_chromium_is_found_on_path_under_any_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    executable = tmp_path / "chromium-browser"
+    executable.write_text("#!/bin/sh\n")
+    executable.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_chromium() == executable
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail("browser tests need Debian's chromium: apt-get install -y chromium")
+    executable = find_chromium()
+    if executable is None:
+        pytest.fail(f"browser tests need Chromium on PATH (one of {', '.join(CHROMIUM_NAMES)})")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
