@@ -3,7 +3,8 @@
 Definitions (all over the rows of one model and task):
 
 - *judged* samples have ``correct`` True or False; the others (gold_unparseable,
-  timeout, error) are counted in ``n_unscored`` and take no part in accuracy.
+  ambiguous, timeout, error) are counted in ``n_unscored`` (by status in
+  ``n_unscored_by_status``) and take no part in accuracy.
 - ``accuracy`` = correct / judged samples (avg@n); ``stderr`` is clustered by item
   (:func:`evals.metrics.stats.clustered_stderr`); ``ci_low``/``ci_high`` a 95%
   interval over items (:func:`evals.metrics.stats.accuracy_interval`).
