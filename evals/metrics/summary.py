@@ -30,6 +30,7 @@ import pandas as pd
 
 from evals.errors import EvalsError
 from evals.metrics.cost import CostBasis, UnknownPrice, sample_costs
+from evals.metrics.judged import judge_fields
 from evals.metrics.sampling import (
     CORRECT_VOTE,
     NO_VOTE,
@@ -130,7 +131,11 @@ def summarize(
         positions = groups[(model, task)]
         basis = costs.get(model, UnknownPrice(f"no cost basis given for model {model!r}"))
         group = arrays.rows(int(positions[0]), int(positions[-1]) + 1)
-        rows.append(_summarize_group(model, task, group, basis, ks, seed, n_bootstrap))
+        row = _summarize_group(model, task, group, basis, ks, seed, n_bootstrap)
+        if "judge_verdict" in ordered.columns:
+            judged_rows = ordered.iloc[int(positions[0]) : int(positions[-1]) + 1]
+            row = row.model_copy(update=judge_fields(judged_rows))
+        rows.append(row)
     return rows
 
 

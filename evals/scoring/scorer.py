@@ -73,6 +73,14 @@ class _Judgement(NamedTuple):
     reason: str | None
 
 
+# Cached when no form rule applies to a pair (never a verdict: the pair goes on to the checks).
+_NO_FORM_RULE = _Judgement(Status.ERROR, "no form rule applies")
+
+
+def _form_judgement(equal: bool, reason: str) -> _Judgement:
+    return _Judgement(Status.CORRECT if equal else Status.INCORRECT, reason)
+
+
 def _short(text: str) -> str:
     return repr(text if len(text) <= _REASON_CHARS else text[:_REASON_CHARS] + "...")
 
@@ -190,9 +198,16 @@ class Scorer:
         if problem:
             return Verdict(Status.NO_ANSWER, None, problem)
         pred, target = tidy_math(extracted), tidy_math(gold)
-        stated = yes_no_verdict(pred, target) or form_verdict(compact_math(pred), compact_math(target), asked)
-        if stated is not None:
-            return Verdict(Status.CORRECT if stated.equal else Status.INCORRECT, extracted, stated.reason)
+        form_key = ("form", pred, target, asked or "")
+        form = self._cache.get(form_key)
+        if form is None:
+            stated = yes_no_verdict(pred, target) or form_verdict(
+                compact_math(pred), compact_math(target), asked
+            )
+            form = _NO_FORM_RULE if stated is None else _form_judgement(stated.equal, stated.reason)
+            self._remember(form_key, form)
+        if form is not _NO_FORM_RULE:
+            return Verdict(form.status, extracted, form.reason)
         cached = self._cache.get(("math", pred, target))
         if cached is None:
             quick = quick_math_check(pred, target)
