@@ -145,7 +145,7 @@ def conflicting_option(answer: str, letter: str, choices: tuple[str, ...]) -> st
         stated = _LETTER_WITH_TEXT.fullmatch(clean_text_answer(candidate.text))
         if stated is None or stated.group("letter") != letter:
             continue
-        named = _option_by_text(stated.group("text"), letters, choices, allow_prefix=False)
+        named = _option_by_text(stated.group("text"), letters, choices)
         if named is not None and named != letter:
             return f"the answer states letter {letter} with the text of option {named}"
     return None
