@@ -33,7 +33,7 @@ _MATRIX_ENV = re.compile(r"\\(?P<side>begin|end)\{[bB]?matrix\}")
 _BRACED = r"\{(?:[^{}]|\{[^{}]*\})*\}"
 # "\frac{1}{m}t": math-verify drops a letter after a fraction as if it were a unit.
 _FRACTION_THEN_LETTER = re.compile(
-    rf"(?P<fraction>\\[dt]?frac{_BRACED}{_BRACED})(?P<letter>[A-Za-z])(?![A-Za-z{{])"
+    rf"(?P<fraction>\\[dt]?frac{_BRACED}{_BRACED})\s*(?P<letter>[A-Za-z])(?![A-Za-z{{])"
 )
 
 _PERCENT = re.compile(r"\\?%")
