@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.execute import Executor, LocalExecutor, engine_groups
+from evals.execute import Executor, LocalExecutor, default_backend, engine_groups
 from evals.finalize import join_items, score_frame, write_results
-from evals.generation.served import api_price_key
+from evals.generation.base import GenerationBackend
+from evals.generation.served import api_price_key, served_model
 from evals.generation.vllm_backend import resolve_engine_setup
 from evals.hardware import Hardware
+from evals.judge import JudgeOptions, judge_samples
 from evals.manifest import build_manifest
 from evals.metrics import CostBasis, SummaryRow, cost_basis, load_price_table
-from evals.plan import RunPlan, build_plan
+from evals.models import ensure_available, resolve_model
+from evals.plan import ModelPlan, RunPlan, build_plan
 from evals.scoring import SCORER_VERSION, Scorer
 from evals.store import MirroredRunStore, RunStore, open_store
 from evals.suite import SuiteSpec
@@ -25,6 +29,16 @@ class RunOptions:
     quiet: bool = False
     prices: Path | None = None
     executor: Executor = LocalExecutor()
+    judge: JudgeOptions | None = None  # an optional judge model for what the rules cannot read
+
+
+@dataclass(frozen=True)
+class JudgeSetup:
+    """A judge ready to run: its options, how to start its backend, how it is priced."""
+
+    options: JudgeOptions
+    make_backend: Callable[[], GenerationBackend]
+    basis: CostBasis
 
 
 @dataclass(frozen=True)
@@ -53,13 +67,16 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     groups = engine_groups(plan.models, setups)
     generated = options.executor.run(groups, store, suite.seed, options.quiet)
     costs = cost_bases(suite, hardware, options.prices)
-    rows = finalize_run(store, plan, costs)
+    judge = judge_setup(options.judge, suite, hardware, options.prices) if options.judge else None
+    rows = finalize_run(store, plan, costs, judge)
     run_dir = store.location if isinstance(store, MirroredRunStore) else store.root
     return RunOutcome(run_dir, tuple(rows), generated)
 
 
-def finalize_run(store: RunStore, plan: RunPlan, costs: dict[str, CostBasis]) -> list[SummaryRow]:
-    """Score every stored completion of the plan and write samples and summary."""
+def finalize_run(
+    store: RunStore, plan: RunPlan, costs: dict[str, CostBasis], judge: JudgeSetup | None = None
+) -> list[SummaryRow]:
+    """Score every stored completion of the plan (then judge, if asked); write samples and summary."""
     labels = {m.label for m in plan.models}
     tasks = {t.name for m in plan.models for t in m.tasks}
     completions = store.read_completions()
@@ -67,6 +84,9 @@ def finalize_run(store: RunStore, plan: RunPlan, costs: dict[str, CostBasis]) ->
     frame = frame[frame["model"].isin(labels) & frame["task"].isin(tasks)]
     with Scorer() as scorer:
         samples = score_frame(frame, scorer)
+    if judge is not None:
+        questions = {key: item.question for key, item in plan.items_by_key().items()}
+        samples = judge_samples(samples, questions, store, judge.options, judge.make_backend, judge.basis)
     return write_results(store, samples, costs, ks=plan.suite.pass_k, seed=plan.suite.seed)
 
 
@@ -98,3 +118,21 @@ def cost_bases(suite: SuiteSpec, hardware: Hardware, prices: Path | None) -> dic
         )
         for entry in suite.models
     }
+
+
+def judge_setup(
+    options: JudgeOptions, suite: SuiteSpec, hardware: Hardware, prices: Path | None
+) -> JudgeSetup:
+    """Resolve the judge model (an offline vLLM model, or one behind a server) and its price."""
+    entry = options.entry
+    model = served_model(entry) if entry.backend == "openai" else ensure_available(resolve_model(entry.model))
+    judge_plan = ModelPlan(entry, model, ())
+    setup = resolve_engine_setup(entry.engine, hardware.accelerator != "cpu-core")
+    declared = suite.hardware.accelerator is not None
+    basis = cost_basis(
+        load_price_table(prices),
+        accelerator=hardware.accelerator,
+        count=hardware.count,
+        api_model=api_price_key(entry, declared),
+    )
+    return JudgeSetup(options, lambda: default_backend(judge_plan, setup, suite.seed), basis)

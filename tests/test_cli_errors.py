@@ -63,6 +63,12 @@ CASES = [
      _setup_config("models:\n  - model: smollm2-13m\ntasks: [gsm8kk, math500]\n"),
      ["smollm2-13m", "gsm8kk"]),
     ("missing config file", ["--config", "no-such-suite.yaml"], None, ["no-such-suite.yaml"]),
+    ("unknown judge alias", ["--model", "smollm2-135m", "--task", "gsm8k", "--judge", "smollm2-13m"], None,
+     ["--judge", "smollm2-135m"]),
+    ("judge flags without --judge", ["--model", "smollm2-135m", "--task", "gsm8k", "--judge-all-incorrect"],
+     None, ["--judge MODEL"]),
+    ("negative judge sample", ["--model", "smollm2-135m", "--task", "gsm8k", "--judge", "smollm2-135m",
+     "--judge-sample", "-1"], None, ["--judge-sample"]),
     ("config and flags", ["--config", "default", "--model", "x"], None, ["--config"]),
     ("unknown flag", ["--modle", "x"], None, ["--modle"]),
 ]  # fmt: skip

@@ -49,6 +49,17 @@ def register(subparsers: Any) -> None:
     served.add_argument("--api-key-env", help="environment variable holding the API key")
     served.add_argument("--max-concurrency", type=int, help="requests in flight (openai backend)")
     served.add_argument("--api-price", help="price-table key for token-priced APIs")
+    judge = parser.add_argument_group("judge model (for answers the rules cannot read)")
+    judge.add_argument(
+        "--judge", metavar="MODEL", help="alias, HF id or local dir (offline vLLM), or a served name"
+    )
+    judge.add_argument("--judge-base-url", help="OpenAI-compatible endpoint serving the --judge model")
+    judge.add_argument(
+        "--judge-all-incorrect", action="store_true", help="the judge also sees incorrect answers"
+    )
+    judge.add_argument(
+        "--judge-sample", type=int, default=20, help="rule-decided answers also judged, to measure agreement"
+    )
     ray = parser.add_argument_group("distributed (Ray)")
     ray.add_argument("--ray", metavar="auto|local|ADDRESS", help="run on a Ray cluster")
     ray.add_argument("--num-workers", type=int, help="engine workers (default: one per node's share)")
@@ -187,6 +198,28 @@ def _check_out(out: str | None) -> None:
         raise EvalsError(f"--out {out}: exists and is not a directory")
 
 
+def judge_options(args: argparse.Namespace) -> Any:
+    """The judge the flags ask for (validated before any engine starts), or None."""
+    from evals.judge import JudgeOptions, judge_entry
+    from evals.models import validate_model_ref
+
+    if args.judge is None:
+        if args.judge_all_incorrect or args.judge_base_url:
+            raise EvalsError("--judge-all-incorrect and --judge-base-url need --judge MODEL")
+        return None
+    if args.judge_sample < 0:
+        raise EvalsError("--judge-sample must be 0 or more")
+    if args.judge_base_url is None:
+        problem = validate_model_ref(args.judge)
+        if problem:
+            raise EvalsError(f"--judge: {problem}")
+    try:
+        entry = judge_entry(args.judge, args.judge_base_url)
+    except ValueError as error:
+        raise EvalsError(f"--judge: {error}") from None
+    return JudgeOptions(entry, all_incorrect=args.judge_all_incorrect, agreement_sample=args.judge_sample)
+
+
 def handle(args: argparse.Namespace) -> int:
     _check_out(args.out)
     suite, _ = load_suite_from_args(args)
@@ -196,7 +229,10 @@ def handle(args: argparse.Namespace) -> int:
     from evals.runner import RunOptions, run_suite
     from evals.table import format_summary
 
-    options = RunOptions(out=args.out, data_dir=args.data_dir, quiet=args.quiet, prices=args.prices)
+    judge = judge_options(args)
+    options = RunOptions(
+        out=args.out, data_dir=args.data_dir, quiet=args.quiet, prices=args.prices, judge=judge
+    )
     if args.ray:
         from dataclasses import replace
 

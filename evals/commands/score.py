@@ -67,6 +67,8 @@ def _row_problems(row: object) -> list[str]:
     finish = row.get("finish_reason")
     if finish is not None and not isinstance(finish, str):
         problems.append("field 'finish_reason' must be a string")
+    if not isinstance(row.get("question", ""), str):
+        problems.append("field 'question' must be a string")
     if not isinstance(row.get("reasoning_in_prompt", False), bool):
         problems.append("field 'reasoning_in_prompt' must be true or false")
     return problems
@@ -114,6 +116,7 @@ def handle(args: argparse.Namespace) -> int:
             choices=tuple(row.get("choices", [])),
             reasoning_in_prompt=row.get("reasoning_in_prompt", False),
             finish_reason=row.get("finish_reason"),
+            question=row.get("question", ""),
         )
         for row in rows
     ]

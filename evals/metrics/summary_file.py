@@ -59,6 +59,15 @@ class SummaryRow(BaseModel):
     cost_source: str | None  # where the price was published
     bootstrap_seed: int
     n_bootstrap: int
+    # An optional judge model (``--judge``), counted apart: see evals.metrics.judged.
+    judge_model: str | None = None
+    accuracy_with_judge: float | None = None
+    n_judged_with_judge: int | None = None
+    n_judge_decided: int | None = None
+    n_judge_unparseable: int | None = None
+    judge_agreement: float | None = None
+    n_judge_agreement: int | None = None
+    judge_cost_usd: float | None = None
 
 
 def write_summary(rows: Sequence[SummaryRow], path: Path) -> None:

@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var PAGE_SIZE = 50;
-  var STATUS_ORDER = ["correct", "incorrect", "no_answer", "truncated", "gold_unparseable", "timeout", "error"];
+  var STATUS_ORDER = ["correct", "incorrect", "no_answer", "truncated", "ambiguous", "gold_unparseable", "timeout", "error"];
   var data = JSON.parse(document.getElementById("samples-data").textContent);
   var col = {};
   data.columns.forEach(function (name, i) { col[name] = i; });
