@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "models_cmd",
     "score",
     "rescore",
+    "budgets",
     "check_backends",
     "submit",
     "compare",

@@ -12,12 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from evals.errors import EvalsError
 from evals.generation.base import GenerationBackend, GenerationRequest
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
 from evals.hardware import Hardware, detect_hardware
 from evals.plan import ModelPlan
+from evals.probes import ProbeRequest, StoredSample, done_probe_keys, probe_requests, write_probe_part
 from evals.progress import TaskProgress
-from evals.records import Completion
+from evals.records import Completion, SampleKey
 from evals.store import RunStore
 
 BackendFactory = Callable[[ModelPlan, EngineSetup, int], GenerationBackend]
@@ -111,19 +113,76 @@ class LocalExecutor:
         return detect_hardware(tensor_parallel_size)
 
     def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
+        """Generate missing samples, then their missing budget probes on the same engine."""
         generated = 0
         for group in groups:
             pending = pending_requests(group, store.done_keys(), seed)
             requests = [r for group_requests in pending.values() for r in group_requests]
-            if not requests:
-                continue  # everything stored: the engine is never started
-            backend = self.backend(group.lead, group.setup, seed)
-            bars = progress_bars(group, pending, quiet)
+            backend: GenerationBackend | None = None
             try:
-                backend.generate(requests, functools.partial(store_completions, store, bars))
+                if requests:  # everything stored: no engine unless probes are missing
+                    backend = self.backend(group.lead, group.setup, seed)
+                    bars = progress_bars(group, pending, quiet)
+                    try:
+                        backend.generate(requests, functools.partial(store_completions, store, bars))
+                    finally:
+                        for bar in bars.values():
+                            bar.close()
+                    generated += len(requests)
+                probes = pending_probes(group, store)
+                if probes:
+                    backend = backend or self.backend(group.lead, group.setup, seed)
+                    probe_with(backend, probes, store)
             finally:
-                for bar in bars.values():
-                    bar.close()
-                backend.close()
-            generated += len(requests)
+                if backend is not None:
+                    backend.close()
         return generated
+
+
+def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:
+    """Budget and fidelity probes of the group's stored samples that the store lacks."""
+    if not any(task.budgets for model in group.models for task in model.tasks):
+        return []
+    prompts = {
+        (m.label, t.name): {p.item.item_id: p for p in t.prompts} for m in group.models for t in m.tasks
+    }
+    closings = {
+        (t.name, p.item.item_id): c
+        for m in group.models
+        for t in m.tasks
+        for p, c in zip(t.prompts, t.closings, strict=True)
+    }
+    samples = [
+        StoredSample(
+            key=SampleKey(row["model"], row["task"], row["item_id"], row["sample_idx"]),
+            prompt=prompts[(row["model"], row["task"])][row["item_id"]],
+            output=row["output"],
+            output_token_ids=None if row["output_token_ids"] is None else tuple(row["output_token_ids"]),
+            completion_tokens=int(row["completion_tokens"]),
+            finished=row["finish_reason"] == "stop",
+        )
+        for row in store.read_completions().to_pylist()
+        if row["error"] is None
+        and (row["model"], row["task"]) in prompts
+        and row["item_id"] in prompts[(row["model"], row["task"])]
+    ]
+    done = done_probe_keys(store)
+    return [
+        request
+        for model in group.models
+        for task in model.tasks
+        for request in probe_requests(
+            [s for s in samples if (s.key.model, s.key.task) == (model.label, task.name)],
+            task.budgets, closings, task.probe_max_tokens, done,
+        )
+    ]  # fmt: skip
+
+
+def probe_with(backend: GenerationBackend, probes: Sequence[ProbeRequest], store: RunStore) -> None:
+    """Run probes on a backend that can (offline vLLM, replay); one clear error on others."""
+    probe = getattr(backend, "probe", None)
+    if probe is None:
+        raise EvalsError(
+            f"budget probes need a backend that continues token ids; {type(backend).__name__} cannot"
+        )
+    probe(probes, functools.partial(write_probe_part, store))

@@ -51,6 +51,7 @@ COMPLETION_SCHEMA = pa.schema(
         ("engine_seconds", pa.float64()),
         ("seed", pa.int64()),
         ("error", pa.string()),
+        ("output_token_ids", pa.list_(pa.int32())),  # null where the backend gives no ids
     ]
 )
 
@@ -74,6 +75,9 @@ def completion_row(completion: Completion) -> dict[str, Any]:
         "engine_seconds": completion.engine_seconds,
         "seed": completion.seed,
         "error": completion.error,
+        "output_token_ids": None
+        if completion.output_token_ids is None
+        else list(completion.output_token_ids),
     }
 
 

@@ -44,3 +44,22 @@ def format_summary(rows: Sequence[Any]) -> str:
         return "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
 
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(line) for line in body)])
+
+
+def format_budget_table(rows: Sequence[Any]) -> str:
+    """One line per (model, task, budget), the run's own max_tokens last (budget ``max``)."""
+    header = ("model", "task", "budget", "accuracy [95% CI]", "tok/answer", "$/answer", "$/correct",
+              "still thinking", "truncated", "fidelity")  # fmt: skip
+    ordered = sorted(rows, key=lambda r: (r.model, r.task, r.budget is None, r.budget or 0))
+    body = [
+        (row.model, row.task, "max" if row.budget is None else str(row.budget), _accuracy(row),
+         _tokens(row.tokens_per_answer), _usd(row.cost_per_answer_usd), _usd(row.cost_per_correct_usd),
+         _pct(row.still_thinking_rate), _pct(row.truncated_rate), _pct(row.probe_fidelity))
+        for row in ordered
+    ]  # fmt: skip
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+
+    def fmt(line: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(line) for line in body)])

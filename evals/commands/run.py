@@ -37,6 +37,7 @@ def register(subparsers: Any) -> None:
     gen.add_argument("--max-tokens", type=int, help="default: the task's")
     gen.add_argument("--seed", type=int)
     gen.add_argument("--system-prompt")
+    gen.add_argument("--budgets", help="thinking budgets read by forced-answer probes, e.g. 1024,2048,4096")
     engine = parser.add_argument_group("engine (passed to vLLM)")
     engine.add_argument("--dtype")
     engine.add_argument("--tensor-parallel-size", type=int)
@@ -142,14 +143,23 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
         raise _flag_problems(error) from None
 
 
+def with_budgets(suite: Any, text: str | None) -> Any:
+    """The suite with ``--budgets`` (replacing the suite's ``budgets:``) when given."""
+    from evals.probes import parse_budgets
+
+    return suite if text is None else suite.model_copy(update={"budgets": parse_budgets(text)})
+
+
 def handle(args: argparse.Namespace) -> int:
     from evals.plan import validate_suite
 
     suite, source = load_suite_from_args(args)
+    suite = with_budgets(suite, args.budgets)
     validate_suite(suite, source)
     if args.data_dir is not None and not args.data_dir.is_dir():
         raise EvalsError(f"--data-dir {args.data_dir}: no such directory")
 
+    from evals.commands.budgets import print_budget_table
     from evals.runner import RunOptions, run_suite
     from evals.table import format_summary
 
@@ -170,6 +180,7 @@ def handle(args: argparse.Namespace) -> int:
     elif args.quiet:
         print(outcome.run_dir)
     else:
-        print(format_summary(outcome.rows))
+        print(format_summary([row for row in outcome.rows if row.budget is None]))
+        print_budget_table(outcome.rows)
         print(f"\nrun directory: {outcome.run_dir}  (generated {outcome.generated} new samples)")
     return 0

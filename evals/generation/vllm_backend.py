@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds, flush_seconds
 from evals.generation.render import RenderedPrompt, render_prompt
+from evals.probes import ProbeCompletion, ProbeRequest
 from evals.records import Completion, Prompt
 from evals.suite import EngineSpec
 
@@ -120,10 +121,36 @@ class VLLMBackend:
             by_id[request_id] = (request, prompt)
             # vLLM returns internal ids ("7-1a2b3c4d") but reports outputs by the external "7".
             by_id.setdefault(request_id.rsplit("-", 1)[0], (request, prompt))
-        self._run_engine(by_id, on_finished)
+        self._run_engine(lambda outputs, seconds: _completions(outputs, by_id, seconds), on_finished)
+
+    def probe(self, requests: Sequence[ProbeRequest], on_finished: Callable[[Sequence[Any]], None]) -> None:
+        """Forced answers: prompt ids + the first ``budget`` completion ids + closing, greedily."""
+        from vllm import SamplingParams
+
+        if not requests:
+            return
+        inputs = [self._probe_input(r) for r in requests]
+        params = [SamplingParams(n=1, temperature=0.0, max_tokens=r.max_tokens) for r in requests]
+        prompts: list[Any] = [{"prompt_token_ids": list(ids)} for ids, _ in inputs]
+        request_ids = self._llm.enqueue(prompts, params, use_tqdm=False)
+        by_id: dict[str, tuple[ProbeRequest, int, str]] = {}
+        for request_id, request, (ids, closing) in zip(request_ids, requests, inputs, strict=True):
+            by_id[request_id] = (request, len(ids), closing)
+            by_id.setdefault(request_id.rsplit("-", 1)[0], (request, len(ids), closing))
+        self._run_engine(lambda outputs, seconds: _probe_completions(outputs, by_id, seconds), on_finished)
+
+    def _probe_input(self, request: ProbeRequest) -> tuple[list[int], str]:
+        rendered = self.render(request.prompt)
+        output_ids = request.output_token_ids
+        if output_ids is None:  # a completion stored without ids: its text, tokenized
+            output_ids = tuple(self._tokenizer(request.output, add_special_tokens=False)["input_ids"])
+        kept = list(output_ids[: request.budget])
+        closing = request.closing_after(rendered.text, self._tokenizer.decode(kept))
+        closing_ids = self._tokenizer(closing, add_special_tokens=False)["input_ids"]
+        return [*rendered.token_ids, *kept, *closing_ids], closing
 
     def _run_engine(
-        self, by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]], on_finished: OnFinished
+        self, to_records: Callable[[Sequence[Any], float], Sequence[Any]], on_finished: Callable[[Any], None]
     ) -> None:
         engine = self._llm.llm_engine
         flush_after = flush_seconds()
@@ -136,7 +163,7 @@ class VLLMBackend:
             finished.extend(o for o in outputs if o.finished)
             done = not engine.has_unfinished_requests()
             if finished and (engine_seconds >= flush_after or done):
-                on_finished(_completions(finished, by_id, engine_seconds))
+                on_finished(to_records(finished, engine_seconds))
                 finished, engine_seconds = [], 0.0
 
     def close(self) -> None:
@@ -167,6 +194,26 @@ def _completions(
             finish_reason=str(sample.finish_reason or "stop"),
             engine_seconds=share,
             seed=request.sampling.seed,
+            output_token_ids=tuple(sample.token_ids),
         )
         for (request, rendered, sample), share in zip(rows, shares, strict=True)
+    ]
+
+
+def _probe_completions(
+    outputs: Sequence[Any], by_id: dict[str, tuple[ProbeRequest, int, str]], engine_seconds: float
+) -> list[ProbeCompletion]:
+    rows = [(by_id[o.request_id], o.outputs[0]) for o in outputs]
+    shares = apportion_seconds(engine_seconds, [n + len(s.token_ids) for (_, n, _), s in rows])
+    return [
+        ProbeCompletion(
+            request=request,
+            closing=closing,
+            output=sample.text,
+            prompt_tokens=n_prompt,
+            completion_tokens=len(sample.token_ids),
+            finish_reason=str(sample.finish_reason or "stop"),
+            engine_seconds=share,
+        )
+        for ((request, n_prompt, closing), sample), share in zip(rows, shares, strict=True)
     ]

@@ -59,6 +59,12 @@ class SummaryRow(BaseModel):
     cost_source: str | None  # where the price was published
     bootstrap_seed: int
     n_bootstrap: int
+    # Reasoning budgets (evals.metrics.budgets): None = the run's own max_tokens, else the
+    # figures as if the run had been cut at this many tokens and forced to answer.
+    budget: int | None = None
+    still_thinking_rate: float | None = None  # answers longer than the budget (probed)
+    probe_fidelity: float | None = None  # forced answer at own length == natural answer
+    n_fidelity: int | None = None  # naturally finished samples with a fidelity probe
 
 
 def write_summary(rows: Sequence[SummaryRow], path: Path) -> None:
