@@ -175,7 +175,8 @@ def handle(args: argparse.Namespace) -> int:
         outcome = run_suite(suite, options)
     rows = [row.model_dump(mode="json") for row in outcome.rows]
     if args.json:
-        payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated, "summary": rows}
+        payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated,
+                   "probed": outcome.probed, "summary": rows}  # fmt: skip
         print(json.dumps(payload, indent=2))
     elif args.quiet:
         print(outcome.run_dir)
