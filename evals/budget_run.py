@@ -3,34 +3,35 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from evals.atomic import atomic_write_json
 from evals.errors import EvalsError
-from evals.execute import LocalExecutor, engine_groups, pending_requests
+from evals.execute import EngineGroup, LocalExecutor, engine_groups, pending_requests
 from evals.generation.vllm_backend import resolve_engine_setup
 from evals.hardware import Hardware
-from evals.plan import build_plan
+from evals.plan import RunPlan, build_plan
 from evals.probes import done_probe_keys
 from evals.runner import RunOutcome, cost_bases, finalize_run
 from evals.store import RunStore
 from evals.suite import parse_suite
 
 
-def add_budgets(
-    run_dir: Path,
-    budgets: tuple[int, ...],
-    *,
-    data_dir: Path | None = None,
-    prices: Path | None = None,
-    quiet: bool = False,
-    executor: LocalExecutor | None = None,
-) -> RunOutcome:
-    """Probe ``run_dir`` at ``budgets`` (with its own), rewrite its summary; ``generated`` is 0.
+@dataclass(frozen=True)
+class FinishedRun:
+    """A finished run directory with its plan rebuilt from its manifest."""
 
-    Bad input (not a finished run, a budget above max_tokens) fails before anything is written.
-    """
+    store: RunStore
+    manifest: dict[str, Any]
+    plan: RunPlan
+    hardware: Hardware
+    groups: list[EngineGroup]
+
+
+def open_finished_run(run_dir: Path, data_dir: Path | None, budgets: tuple[int, ...] = ()) -> FinishedRun:
+    """Read a finished run (with ``budgets`` added); EvalsError before anything is written."""
     store = RunStore(run_dir)
     manifest = store.read_manifest()
     if manifest is None or not store.samples_path.is_file():
@@ -44,15 +45,29 @@ def add_budgets(
     groups = engine_groups(plan.models, setups)
     done = store.done_keys()
     if any(requests for group in groups for requests in pending_requests(group, done, suite.seed).values()):
-        raise EvalsError(
-            f"{run_dir}: the run has samples still to generate; finish it with 'evals run' first"
-        )
+        raise EvalsError(f"{run_dir}: the run has samples left to generate; finish it with 'evals run' first")
+    return FinishedRun(store, manifest, plan, hardware, groups)
+
+
+def add_budgets(
+    run_dir: Path,
+    budgets: tuple[int, ...],
+    *,
+    data_dir: Path | None = None,
+    prices: Path | None = None,
+    quiet: bool = False,
+    executor: LocalExecutor | None = None,
+) -> RunOutcome:
+    """Probe ``run_dir`` at ``budgets`` (with its own), rewrite its summary; ``generated`` is 0."""
+    run = open_finished_run(run_dir, data_dir, budgets)
+    store, suite = run.store, run.plan.suite
     probes_before = len(done_probe_keys(store))
-    (executor or LocalExecutor()).run(groups, store, suite.seed, quiet)
+    (executor or LocalExecutor()).run(run.groups, store, suite.seed, quiet)
     stamp = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "budgets": list(budgets)}
-    config = {**manifest["config"], "budgets": list(suite.budgets)}
-    added = [*manifest.get("budgets_added", []), stamp]
-    atomic_write_json(store.manifest_path, {**manifest, "config": config, "budgets_added": added})
-    rows = finalize_run(store, plan, cost_bases(suite, hardware, prices))
-    outcome = RunOutcome(store.root, tuple(rows), generated=0)
-    return replace(outcome, probed=len(done_probe_keys(store)) - probes_before)
+    config = {**run.manifest["config"], "budgets": list(suite.budgets)}
+    added = [*run.manifest.get("budgets_added", []), stamp]
+    atomic_write_json(store.manifest_path, {**run.manifest, "config": config, "budgets_added": added})
+    rows = finalize_run(store, run.plan, cost_bases(suite, run.hardware, prices))
+    return RunOutcome(
+        store.root, tuple(rows), generated=0, probed=len(done_probe_keys(store)) - probes_before
+    )

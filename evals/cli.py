@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "score",
     "rescore",
     "budgets",
+    "extend",
     "check_backends",
     "submit",
     "compare",

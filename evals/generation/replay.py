@@ -6,9 +6,11 @@ It never stands in for a model in a real run: generation itself is tested end to
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, OnFinished
+from evals.generation.continuation import ExtendRequest, merge_extension
 from evals.probes import ProbeCompletion, ProbeRequest
 from evals.records import Completion
 
@@ -29,6 +31,7 @@ class ReplayBackend:
         self._answer = answer
         self._probe_answer = probe_answer
         self.probed: list[ProbeRequest] = []
+        self.extended: list[ExtendRequest] = []
         self._seconds_per_token = seconds_per_token
         self._batch_size = batch_size
         self.generated: list[GenerationRequest] = []
@@ -55,6 +58,26 @@ class ReplayBackend:
             finish_reason="length" if truncated else "stop",
             engine_seconds=(prompt_tokens + len(words)) * self._seconds_per_token,
             seed=request.sampling.seed,
+        )
+
+    def extend(self, requests: Sequence[ExtendRequest], on_finished: OnFinished) -> None:
+        """Continue stored completions: ``answer``'s words after the stored ones, up to the limit."""
+        for start in range(0, len(requests), self._batch_size):
+            batch = requests[start : start + self._batch_size]
+            on_finished(merge_extension(batch, [self._continue(extend) for extend in batch]))
+            self.extended.extend(batch)
+
+    def _continue(self, extend: ExtendRequest) -> Completion:
+        words = self._answer(extend.request).split(" ")
+        done = extend.stored.completion_tokens
+        total = done + extend.request.sampling.max_tokens
+        rest = words[done:total]
+        return replace(
+            extend.stored,
+            output="".join(" " + word for word in rest),
+            completion_tokens=len(rest),
+            finish_reason="length" if len(words) > total else "stop",
+            engine_seconds=len(rest) * self._seconds_per_token,
         )
 
     def probe(

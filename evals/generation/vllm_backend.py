@@ -14,6 +14,7 @@ from typing import Any
 
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds, flush_seconds
+from evals.generation.continuation import ExtendRequest, merge_extension
 from evals.generation.render import RenderedPrompt, render_prompt
 from evals.probes import ProbeCompletion, ProbeRequest
 from evals.records import Completion, Prompt
@@ -138,6 +139,42 @@ class VLLMBackend:
             by_id[request_id] = (request, len(ids), closing)
             by_id.setdefault(request_id.rsplit("-", 1)[0], (request, len(ids), closing))
         self._run_engine(lambda outputs, seconds: _probe_completions(outputs, by_id, seconds), on_finished)
+
+    def extend(self, requests: Sequence[ExtendRequest], on_finished: OnFinished) -> None:
+        """Continue stored completions from the prompt ids + their own ids; report them joined."""
+        from vllm import SamplingParams
+
+        if not requests:
+            return
+        inputs = [self._continued(r) for r in requests]
+        params = [
+            SamplingParams(
+                n=1,
+                temperature=r.request.sampling.temperature,
+                top_p=r.request.sampling.top_p,
+                max_tokens=r.request.sampling.max_tokens,
+                seed=r.request.sampling.seed,
+            )
+            for r in requests
+        ]
+        prompts: list[Any] = [{"prompt_token_ids": list(p.token_ids)} for p in inputs]
+        request_ids = self._llm.enqueue(prompts, params, use_tqdm=False)
+        by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]] = {}
+        for request_id, request, prompt in zip(request_ids, requests, inputs, strict=True):
+            by_id[request_id] = (request.request, prompt)
+            by_id.setdefault(request_id.rsplit("-", 1)[0], (request.request, prompt))
+
+        def joined(outputs: Sequence[Any], seconds: float) -> list[Completion]:
+            return merge_extension(requests, _completions(outputs, by_id, seconds))
+
+        self._run_engine(joined, on_finished)
+
+    def _continued(self, request: ExtendRequest) -> RenderedPrompt:
+        rendered = self.render(request.request.prompt)
+        ids = request.stored.output_token_ids
+        if ids is None:
+            ids = tuple(self._tokenizer(request.stored.output, add_special_tokens=False)["input_ids"])
+        return RenderedPrompt(rendered.text + request.stored.output, (*rendered.token_ids, *ids))
 
     def _probe_input(self, request: ProbeRequest) -> tuple[list[int], str]:
         rendered = self.render(request.prompt)
