@@ -18,7 +18,8 @@ from tests.conftest import REPO_ROOT, run_cli
 
 pytestmark = pytest.mark.vllm
 
-PROBE_KEY = ["model", "task", "item_id", "sample_idx", "budget", "kind"]
+KEY = ["model", "task", "item_id", "sample_idx"]
+PROBE_KEY = [*KEY, "budget", "kind"]
 
 
 def test_smollm2_gsm8k_budgets_probes_and_evals_budgets(shared_data: Path, tmp_path: Path) -> None:
@@ -107,3 +108,29 @@ def test_probes_resume_after_sigkill(tiny_model: Path, tmp_path: Path) -> None:
     assert (probes.kind == "budget").sum() == wanted
     again = run_cli(args, cwd=tmp_path, env=env)
     assert again.returncode == 0 and json.loads(again.stdout)["probed"] == 0
+
+
+def test_extend_continues_truncated_samples_on_vllm(tiny_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["run", "--model", str(tiny_model), "--task", "arith-easy", "--limit", "6", "--samples", "2",
+            "--temperature", "0.8", "--max-tokens", "12", "--out", str(out), "--json"]  # fmt: skip
+    assert run_cli(args, cwd=tmp_path).returncode == 0
+    before = pd.read_parquet(out / "samples.parquet").set_index(KEY[:4])
+    cut = before[before.finish_reason == "length"]
+    assert len(cut) > 0, "the tiny model is expected to hit the 12-token cap"
+
+    grown = run_cli(["extend", str(out), "--max-tokens", "40", "--json"], cwd=tmp_path)
+    assert grown.returncode == 0, grown.stderr
+    assert json.loads(grown.stdout)["generated"] == len(cut)
+    after = pd.read_parquet(out / "samples.parquet").set_index(KEY[:4])
+    assert after.index.equals(before.index) and not after.index.duplicated().any()
+    for key, old in before.iterrows():
+        new = after.loc[key]
+        if old.finish_reason == "length":
+            assert new.output.startswith(old.output) and 12 < new.completion_tokens <= 40
+        else:
+            assert (new.output, new.completion_tokens) == (old.output, old.completion_tokens)
+    parts = sorted(out.glob("parts/*/*/part-*.parquet"))
+    again = run_cli(["extend", str(out), "--max-tokens", "40", "--json"], cwd=tmp_path)
+    assert again.returncode == 0 and json.loads(again.stdout)["generated"] == 0
+    assert sorted(out.glob("parts/*/*/part-*.parquet")) == parts
