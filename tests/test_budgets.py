@@ -190,3 +190,23 @@ def test_bad_budgets_on_a_finished_run(tmp_path: Path, budgets: str, message: st
         result.stderr
     )
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*")} == before
+
+
+def test_paired_comparison_between_budget_points(tmp_path: Path) -> None:
+    outcome = run(tmp_path / "run", [32, 64], ReplayFactory())
+    # source: GOLDEN: at 64 all 4 right, at 32 only item 0 -> 3 items better at 64, none worse.
+    args = ["compare", str(outcome.run_dir), "--a", "smollm2-135m", "--a-budget", "64",
+            "--b", "smollm2-135m", "--b-budget", "32", "--task", "arith-easy", "--json"]  # fmt: skip
+    result = run_cli(args, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    [comparison] = json.loads(result.stdout)
+    assert (comparison["accuracy_a"], comparison["accuracy_b"]) == (1.0, 0.25)
+    assert (comparison["items_a_better"], comparison["items_b_better"]) == (3, 0)
+    # The run's own answers (no budget) against budget 64: item 2 wrong, item 3 truncated.
+    own = run_cli(
+        [*args[:6], "--b", "smollm2-135m", "--task", "arith-easy", "--json"], cwd=tmp_path, timeout=300
+    )
+    assert own.returncode == 0, own.stderr
+    assert json.loads(own.stdout)[0]["difference"] == 0.5
+    missing = run_cli([*args[:4], "--a-budget", "100", "--b", "smollm2-135m"], cwd=tmp_path, timeout=300)
+    assert missing.returncode == 2 and "no figures at budget 100" in missing.stderr

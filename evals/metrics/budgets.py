@@ -13,15 +13,17 @@ accuracy, CI, cost per answer and per correct answer are defined the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from evals.errors import EvalsError
 from evals.metrics.cost import CostBasis
 from evals.metrics.sampling import normalize_answer
 from evals.metrics.summary import summarize
-from evals.metrics.summary_file import SummaryRow
+from evals.metrics.summary_file import SummaryRow, read_summary
 
 KEY = ["model", "task", "item_id", "sample_idx"]
 VERDICT = ["extracted", "correct", "status"]
@@ -110,3 +112,31 @@ def _with_fidelity(row: SummaryRow, fid: Mapping[tuple[str, str], tuple[float, i
     if figure is None:
         return row
     return row.model_copy(update={"probe_fidelity": figure[0], "n_fidelity": figure[1]})
+
+
+def budget_points(run_dir: Path, points: Sequence[tuple[str, int | None]]) -> tuple[pd.DataFrame, list[str]]:
+    """Samples of (model, budget) points as models named ``model@budget`` (None: as run), and those names.
+
+    The answers at a budget are :func:`budget_frame`'s; a point twice is one model.
+    """
+    samples = pd.read_parquet(run_dir / "samples.parquet")
+    budgets = {b for _, b in points if b is not None}
+    probes_path = run_dir / "probes.parquet"
+    if budgets and not probes_path.is_file():
+        raise EvalsError(
+            f"{run_dir} has no budget probes; add them with 'evals budgets {run_dir} --budgets ...'"
+        )
+    probes = pd.read_parquet(probes_path) if budgets else pd.DataFrame()
+    rows = read_summary(run_dir / "summary.json") if budgets else []
+    known = sorted({row.budget for row in rows if row.budget is not None})
+    frames, names = [], []
+    for model, budget in points:
+        if budget is not None and budget not in known:
+            raise EvalsError(f"{run_dir} has no figures at budget {budget} (it has {known or 'none'})")
+        frame = samples if budget is None else budget_frame(samples, probes, budget)
+        name = model if budget is None else f"{model}@{budget}"
+        if name not in names:
+            frames.append(frame[frame["model"] == model].assign(model=name))
+        names.append(name)
+    columns = ["model", "task", "item_id", "correct"]
+    return pd.concat([f[columns] for f in frames], ignore_index=True), names
