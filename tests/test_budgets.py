@@ -210,3 +210,25 @@ def test_paired_comparison_between_budget_points(tmp_path: Path) -> None:
     assert json.loads(own.stdout)[0]["difference"] == 0.5
     missing = run_cli([*args[:4], "--a-budget", "100", "--b", "smollm2-135m"], cwd=tmp_path, timeout=300)
     assert missing.returncode == 2 and "no figures at budget 100" in missing.stderr
+
+
+def test_report_shows_budget_curves_plots_and_truncation_flag(tmp_path: Path) -> None:
+    from evals.report.build import build_report
+
+    outcome = run(tmp_path / "run", [32, 64], ReplayFactory())
+    paths = build_report([outcome.run_dir], tmp_path / "report")
+    markdown = paths.markdown.read_text()
+    # source: GOLDEN; the run's own row sits at its max_tokens (128); item 3 of 4 hit the cap.
+    assert "| smollm2-135m | arith-easy | 32 | 25.0%" in markdown
+    assert "| smollm2-135m | arith-easy | 64 | 100.0%" in markdown
+    assert "| smollm2-135m | arith-easy | 128 (max) | 50.0%" in markdown
+    assert "**flag:** smollm2-135m / arith-easy: 25.0% of answers hit the token cap" in markdown
+    html = paths.index_html.read_text()
+    assert 'id="accuracy-budget"' in html and 'id="budget-cost"' in html
+    assert html.count('class="budget-point"') == 3
+    # Pareto frontier over (cost, accuracy): budget 64 (all right) is cheaper than the own run
+    # (128 max, 50%), so the own point is dominated; budget 32 is the cheapest of all.
+    assert html.count('class="cost-point pareto"') == 2 and html.count('class="cost-point"') == 1
+    # Budget rows never enter the leaderboard itself: one task row there, three in the budget table.
+    board, budgets = markdown.split("## Accuracy vs reasoning budget")
+    assert board.count("| smollm2-135m | arith-easy |") == 1 and budgets.count("| smollm2-135m |") == 3
