@@ -8,10 +8,12 @@ completions to the same store as they finish.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from evals.atomic import atomic_write_json
 from evals.errors import EvalsError
 from evals.generation.base import GenerationBackend, GenerationRequest
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
@@ -20,7 +22,7 @@ from evals.plan import ModelPlan
 from evals.probes import ProbeRequest, StoredSample, done_probe_keys, probe_requests, write_probe_part
 from evals.progress import TaskProgress
 from evals.records import Completion, SampleKey
-from evals.store import RunStore
+from evals.store import MirroredRunStore, RunStore
 
 BackendFactory = Callable[[ModelPlan, EngineSetup, int], GenerationBackend]
 Pending = dict[tuple[str, str], list[GenerationRequest]]  # (model label, task) -> requests
@@ -37,7 +39,8 @@ def default_backend(model: ModelPlan, setup: EngineSetup, seed: int) -> Generati
         from evals.generation.hf_backend import make_hf_backend
 
         return make_hf_backend(model, setup, seed)
-    return VLLMBackend(str(model.model.path_or_id), model.entry.engine, setup, seed)
+    template_kwargs = model.entry.generation.chat_template_kwargs
+    return VLLMBackend(str(model.model.path_or_id), model.entry.engine, setup, seed, template_kwargs)
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,9 @@ def engine_groups(models: Sequence[ModelPlan], setups: dict[str, EngineSetup]) -
     grouped: dict[tuple[str, str, str], list[ModelPlan]] = {}
     for model in models:
         entry = model.entry
-        key = (entry.backend, str(model.model.path_or_id), entry.engine.model_dump_json())
+        # Entries rendering prompts with other chat-template arguments need their own backend.
+        template = json.dumps(entry.generation.chat_template_kwargs, sort_keys=True)
+        key = (entry.backend, str(model.model.path_or_id), entry.engine.model_dump_json() + template)
         grouped.setdefault(key, []).append(model)
     return [EngineGroup(tuple(group), setups[group[0].label]) for group in grouped.values()]
 
@@ -129,6 +134,7 @@ class LocalExecutor:
                         for bar in bars.values():
                             bar.close()
                     generated += len(requests)
+                    record_sent(store, group, backend)
                 probes = pending_probes(group, store)
                 if probes:
                     backend = backend or self.backend(group.lead, group.setup, seed)
@@ -137,6 +143,18 @@ class LocalExecutor:
                 if backend is not None:
                     backend.close()
         return generated
+
+
+def record_sent(store: RunStore, group: EngineGroup, backend: GenerationBackend) -> None:
+    """Add to the manifest what a served model's requests carried (fields, refused temperature)."""
+    sent = getattr(backend, "sent", None)
+    manifest = store.read_manifest()
+    if not sent or manifest is None:
+        return
+    manifest["sent"] = {**manifest.get("sent", {}), **{model.label: sent for model in group.models}}
+    atomic_write_json(store.manifest_path, manifest)
+    if isinstance(store, MirroredRunStore):
+        store.upload(store.manifest_path)
 
 
 def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:

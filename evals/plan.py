@@ -107,7 +107,11 @@ def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
                 prompts=tuple(
                     build_prompt(item, task.spec, entry.generation.system_prompt) for item in task.items
                 ),
-                max_tokens=entry.generation.max_tokens or task.spec.generation.max_tokens,
+                max_tokens=(
+                    entry.generation.max_completion_tokens
+                    or entry.generation.max_tokens
+                    or task.spec.generation.max_tokens
+                ),
                 budgets=suite.budgets,
                 closings=tuple(
                     closing_text(item.answer_type, task_entries[name].probe_closing, suite.probes.closing)

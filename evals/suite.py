@@ -33,6 +33,18 @@ class GenerationSpec(_Spec):
     max_tokens: int | None = Field(None, ge=1)
     seed: int = 0
     system_prompt: str | None = None
+    # Reasoning controls. Served models: sent with each request (``max_completion_tokens``
+    # instead of ``max_tokens`` where set, and then also the run's cap; ``extra_body`` merged
+    # verbatim). ``chat_template_kwargs`` is also applied to the chat template offline.
+    reasoning_effort: str | None = None
+    max_completion_tokens: int | None = Field(None, ge=1)
+    chat_template_kwargs: dict[str, Any] | None = None
+    extra_body: dict[str, Any] | None = None
+
+
+# Generation fields added after runs existed: left out of the config hash while unset,
+# so that a suite that does not use them keeps its run directory.
+LATER_GENERATION_FIELDS = ("reasoning_effort", "max_completion_tokens", "chat_template_kwargs", "extra_body")
 
 
 class EngineSpec(_Spec):
@@ -165,7 +177,12 @@ class SuiteSpec(_Spec):
         # Budgets and probes only add probe rows beside the samples: the samples stay the same.
         exclude: Any = {"data_dir": True, "budgets": True, "probes": True,
                         "tasks": {"__all__": {"probe_closing"}}}  # fmt: skip
-        canonical = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True)
+        data = self.model_dump(mode="json", exclude=exclude)
+        for model in data["models"]:
+            for name in LATER_GENERATION_FIELDS:
+                if model["generation"].get(name) is None:
+                    model["generation"].pop(name, None)
+        canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

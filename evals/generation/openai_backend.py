@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds, flush_seconds
 from evals.generation.chat_reply import Choice, prompt_transcript, request_payload
+from evals.generation.controls import RequestControls, refuses_temperature, sent_fields, with_controls
 from evals.generation.http_retry import RetryPolicy, display_url
 from evals.generation.openai_client import ChatClient, RequestFailure, RequestSuccess
 from evals.records import Completion, SampleKey
@@ -60,6 +61,7 @@ class OpenAISettings:
     timeout_s: float = 600.0
     retry: RetryPolicy = RetryPolicy()
     native_n: bool = True  # ask for n choices per request; falls back by itself when unsupported
+    controls: RequestControls = RequestControls()
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class _RunState:
     stored: int = 0
     last_flush: float = field(default_factory=time.perf_counter)
     warned_usage: bool = False
+    send_temperature: bool = True  # False once the server refused it
 
     def flush(self) -> None:
         if self.ready:
@@ -135,6 +138,7 @@ class OpenAIBackend:
     def __init__(self, settings: OpenAISettings) -> None:
         self.settings = settings
         self.request_stats: list[RequestStat] = []
+        self.sent: dict[str, Any] = {}  # what the requests carried, for the manifest
         self._where = display_url(settings.base_url)
         self._flush_seconds = flush_seconds()
 
@@ -192,9 +196,25 @@ class OpenAIBackend:
             if len(group) > 1 and state.native_n is False:
                 queue.extendleft((request,) for request in reversed(group))
                 continue
+            payload = with_controls(
+                request_payload(self.settings.model_name, group),
+                self.settings.controls,
+                state.send_temperature,
+            )
+            self.sent = {"fields": sent_fields(payload), "temperature_refused": not state.send_temperature}
             entered = clock.enter()
-            outcome = await chat.complete(request_payload(self.settings.model_name, group), len(group))
+            outcome = await chat.complete(payload, len(group))
             share = clock.leave(entered)
+            if (
+                isinstance(outcome, RequestFailure)
+                and "temperature" in payload
+                and refuses_temperature(outcome.message)
+            ):
+                state.send_temperature = False  # reasoning APIs: ask again, and from now on, without it
+                print(f"evals: warning: {self._where} refuses temperature; requests go without it",
+                      file=sys.stderr)  # fmt: skip
+                queue.appendleft(group)
+                continue
             if len(group) > 1 and state.native_n is not True and _n_unsupported(outcome):
                 # Ask once per sample instead; each then carries its own seed.
                 state.native_n = False
@@ -323,5 +343,6 @@ def make_openai_backend(model: ModelPlan, seed: int) -> OpenAIBackend:
             max_concurrency=server.max_concurrency,
             timeout_s=server.timeout_s,
             retry=RetryPolicy(max_retries=server.max_retries),
+            controls=RequestControls.from_spec(model.entry.generation),
         )
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,8 +63,16 @@ def _configure_environment(setup: EngineSetup) -> None:
 class VLLMBackend:
     """One vLLM engine for one model, reused for every task of that model."""
 
-    def __init__(self, model_path: str, spec: EngineSpec, setup: EngineSetup, seed: int) -> None:
+    def __init__(
+        self,
+        model_path: str,
+        spec: EngineSpec,
+        setup: EngineSetup,
+        seed: int,
+        template_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
         _configure_environment(setup)
+        self._template_kwargs = dict(template_kwargs or {})
         import vllm
 
         options: dict[str, Any] = {
@@ -96,7 +104,7 @@ class VLLMBackend:
         """The exact text and token ids the model sees (chat template applied once)."""
         cached = self._rendered.get(prompt)
         if cached is None:
-            cached = self._rendered[prompt] = render_prompt(self._tokenizer, prompt)
+            cached = self._rendered[prompt] = render_prompt(self._tokenizer, prompt, self._template_kwargs)
         return cached
 
     def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
