@@ -28,7 +28,7 @@ class TaskPlan:
     max_tokens: int
     budgets: tuple[int, ...] = ()  # thinking budgets read by forced-answer probes
     closings: tuple[str, ...] = ()  # each item's probe closing text, same order as prompts
-    probe_max_tokens: int = 48
+    probe_max_tokens: int = 32
 
     @property
     def name(self) -> str:

@@ -40,6 +40,8 @@ DEFAULT_CLOSING: dict[AnswerType, str] = {
     "text": "\n\nTime is up. The final answer is: ",
 }
 THINK_CLOSE = "\n</think>"
+# A forced answer is one line: generation stops at the first blank line (or max_tokens).
+PROBE_STOP = ("\n\n",)
 
 PROBE_SCHEMA = pa.schema(
     [

@@ -121,7 +121,7 @@ class TaskEntrySpec(_Spec):
 class ProbeSpec(_Spec):
     """Forced-answer probes of reasoning budgets: how they ask for the answer."""
 
-    max_tokens: int = Field(48, ge=1, le=256)
+    max_tokens: int = Field(32, ge=1, le=256)
     closing: dict[Literal["number", "math", "choice", "text"], str] = Field(default_factory=dict)
 
 

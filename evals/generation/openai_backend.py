@@ -33,7 +33,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,6 +43,7 @@ from evals.generation.chat_reply import Choice, prompt_transcript, request_paylo
 from evals.generation.controls import RequestControls, refuses_temperature, sent_fields, with_controls
 from evals.generation.http_retry import RetryPolicy, display_url
 from evals.generation.openai_client import ChatClient, RequestFailure, RequestSuccess
+from evals.probes import ProbeRequest
 from evals.records import Completion, SampleKey
 
 if TYPE_CHECKING:
@@ -145,6 +146,14 @@ class OpenAIBackend:
     def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
         if requests:
             asyncio.run(self._generate(requests, on_finished))
+
+    def probe(self, requests: Sequence[ProbeRequest], on_finished: Callable[[Sequence[Any]], None]) -> None:
+        """Budget probes through the server's completions endpoint (vllm serve)."""
+        from evals.generation.served_probes import ServedProber
+
+        settings = self.settings
+        prober = ServedProber(settings.base_url, settings.model_name, settings.api_key, settings.timeout_s)
+        prober.probe(requests, on_finished)
 
     def close(self) -> None:
         """Nothing to release: each ``generate`` opens and closes its own connections."""

@@ -16,7 +16,7 @@ from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds, flush_seconds
 from evals.generation.continuation import ExtendRequest, merge_extension
 from evals.generation.render import RenderedPrompt, render_prompt
-from evals.probes import ProbeCompletion, ProbeRequest
+from evals.probes import PROBE_STOP, ProbeCompletion, ProbeRequest
 from evals.records import Completion, Prompt
 from evals.suite import EngineSpec
 
@@ -139,7 +139,8 @@ class VLLMBackend:
         if not requests:
             return
         inputs = [self._probe_input(r) for r in requests]
-        params = [SamplingParams(n=1, temperature=0.0, max_tokens=r.max_tokens) for r in requests]
+        stop = list(PROBE_STOP)
+        params = [SamplingParams(n=1, temperature=0.0, max_tokens=r.max_tokens, stop=stop) for r in requests]
         prompts: list[Any] = [{"prompt_token_ids": list(ids)} for ids, _ in inputs]
         request_ids = self._llm.enqueue(prompts, params, use_tqdm=False)
         by_id: dict[str, tuple[ProbeRequest, int, str]] = {}
