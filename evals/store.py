@@ -241,7 +241,10 @@ class MirroredRunStore(RunStore):
     def download(self) -> None:
         """Fetch the manifest and parts a previous run left, so this run resumes from them."""
         filesystem, remote = self._remote()
-        for name in ["manifest.json", *(f"parts/{p}" for p in _remote_parts(filesystem, remote))]:
+        parts = [
+            f"{kind}/{p}" for kind in ("parts", "probes") for p in _remote_parts(filesystem, remote, kind)
+        ]
+        for name in ["manifest.json", *parts]:
             if filesystem.exists(f"{remote}/{name}"):
                 (self.root / name).parent.mkdir(parents=True, exist_ok=True)
                 filesystem.get(f"{remote}/{name}", str(self.root / name))
@@ -272,7 +275,7 @@ class MirroredRunStore(RunStore):
         self.upload(self.summary_path)
 
 
-def _remote_parts(filesystem: Any, remote: str) -> list[str]:
-    """Part files under ``remote/parts`` as ``model/task/part-*.parquet``."""
-    found = filesystem.glob(f"{remote}/parts/*/*/part-*.parquet")
-    return sorted(str(p).split("/parts/", 1)[1] for p in found)
+def _remote_parts(filesystem: Any, remote: str, kind: str = "parts") -> list[str]:
+    """Part files under ``remote/<kind>`` (parts, or budget probes) as ``model/task/part-*.parquet``."""
+    found = filesystem.glob(f"{remote}/{kind}/*/*/part-*.parquet")
+    return sorted(str(p).split(f"/{kind}/", 1)[1] for p in found)

@@ -232,3 +232,15 @@ def test_report_shows_budget_curves_plots_and_truncation_flag(tmp_path: Path) ->
     # Budget rows never enter the leaderboard itself: one task row there, three in the budget table.
     board, budgets = markdown.split("## Accuracy vs reasoning budget")
     assert board.count("| smollm2-135m | arith-easy |") == 1 and budgets.count("| smollm2-135m |") == 3
+
+
+def test_probes_at_an_fsspec_url_resume_from_the_url(tmp_path: Path) -> None:
+    url = f"file://{tmp_path / 'remote'}"
+    first = run_suite(
+        suite_with([32]), RunOptions(out=url, quiet=True, executor=LocalExecutor(ReplayFactory()))
+    )
+    assert first.probed == 6 and list((tmp_path / "remote" / "probes").glob("*/*/part-*.parquet"))
+    again = ReplayFactory()
+    rerun = run_suite(suite_with([32]), RunOptions(out=url, quiet=True, executor=LocalExecutor(again)))
+    assert (rerun.generated, rerun.probed, again.backends) == (0, 0, [])
+    assert json.loads((tmp_path / "remote" / "summary.json").read_text())[1]["budget"] == 32
