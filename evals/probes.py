@@ -58,6 +58,7 @@ PROBE_SCHEMA = pa.schema(
         ("finish_reason", pa.string()),
         ("engine_seconds", pa.float64()),
         ("error", pa.string()),
+        ("cached_tokens", pa.int64()),  # prompt tokens the prefix cache served (null: unknown)
     ]
 )
 PROBE_KEY = ("model", "task", "item_id", "sample_idx", "budget", "kind")
@@ -113,6 +114,7 @@ class ProbeCompletion:
     finish_reason: str
     engine_seconds: float
     error: str | None = None
+    cached_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def probe_row(probe: ProbeCompletion) -> dict[str, Any]:
         "finish_reason": probe.finish_reason,
         "engine_seconds": probe.engine_seconds,
         "error": probe.error,
+        "cached_tokens": probe.cached_tokens,
     }
 
 

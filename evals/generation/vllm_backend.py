@@ -249,8 +249,8 @@ def _completions(
 def _probe_completions(
     outputs: Sequence[Any], by_id: dict[str, tuple[ProbeRequest, int, str]], engine_seconds: float
 ) -> list[ProbeCompletion]:
-    rows = [(by_id[o.request_id], o.outputs[0]) for o in outputs]
-    shares = apportion_seconds(engine_seconds, [n + len(s.token_ids) for (_, n, _), s in rows])
+    rows = [(by_id[o.request_id], o.outputs[0], getattr(o, "num_cached_tokens", None)) for o in outputs]
+    shares = apportion_seconds(engine_seconds, [n + len(s.token_ids) for (_, n, _), s, _ in rows])
     return [
         ProbeCompletion(
             request=request,
@@ -260,6 +260,7 @@ def _probe_completions(
             completion_tokens=len(sample.token_ids),
             finish_reason=str(sample.finish_reason or "stop"),
             engine_seconds=share,
+            cached_tokens=cached,
         )
-        for ((request, n_prompt, closing), sample), share in zip(rows, shares, strict=True)
+        for ((request, n_prompt, closing), sample, cached), share in zip(rows, shares, strict=True)
     ]
