@@ -48,6 +48,8 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     plan = build_plan(suite, data_dir)
     if suite.budgets and not isinstance(options.executor, LocalExecutor):
         raise EvalsError("budgets are probed on this machine's engine; drop --ray or --budgets")
+    if suite.budgets and any(m.backend == "hf" for m in suite.models):
+        raise EvalsError("budgets are probed with vLLM (offline or served); the hf backend cannot probe")
     hardware = _hardware(suite, options.executor)
     setups = {m.label: resolve_engine_setup(m.entry.engine, hardware.accelerator != "cpu-core")
               for m in plan.models}  # fmt: skip

@@ -244,3 +244,16 @@ def test_probes_at_an_fsspec_url_resume_from_the_url(tmp_path: Path) -> None:
     rerun = run_suite(suite_with([32]), RunOptions(out=url, quiet=True, executor=LocalExecutor(again)))
     assert (rerun.generated, rerun.probed, again.backends) == (0, 0, [])
     assert json.loads((tmp_path / "remote" / "summary.json").read_text())[1]["budget"] == 32
+
+
+def test_budgets_with_a_backend_that_cannot_probe_fail_before_anything_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["run", "--backend", "hf", "--model", "smollm2-135m", "--task", "arith-easy", "--limit", "2",
+            "--max-tokens", "16", "--budgets", "8", "--out", str(out)]  # fmt: skip
+    result = run_cli(args, cwd=tmp_path, timeout=300)
+    assert (
+        result.returncode == 2
+        and result.stderr.count("\n") == 1
+        and "hf backend cannot probe" in result.stderr
+    )
+    assert not out.exists()
