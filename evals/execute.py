@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from evals.atomic import atomic_write_json
+from evals.engine_log import ENGINE_LOG, engine_output_to
 from evals.errors import EvalsError
 from evals.generation.base import GenerationBackend, GenerationRequest
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
@@ -75,14 +76,18 @@ def pending_requests(group: EngineGroup, done: set[tuple[str, str, str, int]], s
     }
 
 
-def progress_bars(group: EngineGroup, pending: Pending, quiet: bool) -> dict[tuple[str, str], TaskProgress]:
+def progress_bars(
+    group: EngineGroup, pending: Pending, quiet: bool, stream: TextIO | None = None
+) -> dict[tuple[str, str], TaskProgress]:
     bars: dict[tuple[str, str], TaskProgress] = {}
     for model in group.models:
         for task in model.tasks:
             total = len(task.prompts) * model.entry.generation.samples
             left = len(pending[(model.label, task.name)])
             label = f"{model.label} / {task.name}"
-            bars[(model.label, task.name)] = TaskProgress(label, total, total - left, quiet, len(bars))
+            bars[(model.label, task.name)] = TaskProgress(
+                label, total, total - left, quiet, len(bars), stream=stream
+            )
     return bars
 
 
@@ -95,7 +100,13 @@ def store_completions(
         by_task.setdefault((completion.key.model, completion.key.task), []).append(completion)
     for (label, task_name), completions in by_task.items():
         store.write_part(label, task_name, completions)
-        bars[(label, task_name)].update(len(completions))
+        bars[(label, task_name)].update(len(completions), sum(c.completion_tokens for c in completions))
+
+
+def show_in_flight(bars: dict[tuple[str, str], TaskProgress], tokens: Mapping[tuple[str, str], int]) -> None:
+    """Tokens of the unfinished samples of each model x task, for the bars' time left."""
+    for key, bar in bars.items():
+        bar.in_flight(tokens.get(key, 0))
 
 
 class Executor(Protocol):
@@ -123,26 +134,43 @@ class LocalExecutor:
         for group in groups:
             pending = pending_requests(group, store.done_keys(), seed)
             requests = [r for group_requests in pending.values() for r in group_requests]
-            backend: GenerationBackend | None = None
-            try:
-                if requests:  # everything stored: no engine unless probes are missing
-                    backend = self.backend(group.lead, group.setup, seed)
-                    bars = progress_bars(group, pending, quiet)
-                    try:
-                        backend.generate(requests, functools.partial(store_completions, store, bars))
-                    finally:
-                        for bar in bars.values():
-                            bar.close()
-                    generated += len(requests)
-                    record_sent(store, group, backend)
-                probes = pending_probes(group, store)
-                if probes:
-                    backend = backend or self.backend(group.lead, group.setup, seed)
-                    probe_with(backend, probes, store)
-            finally:
-                if backend is not None:
-                    backend.close()
+            if not requests and not pending_probes(group, store):
+                continue  # everything stored: the engine is never started
+            # vLLM's own output goes to the run's engine.log, the bars to the terminal. Served
+            # backends print only what the user must act on (no usage reported, ...): kept.
+            offline = group.lead.entry.backend == "vllm"
+            with engine_output_to(store.root / ENGINE_LOG if offline else None) as terminal:
+                generated += self._run_group(group, pending, store, seed, quiet, terminal)
         return generated
+
+    def _run_group(
+        self, group: EngineGroup, pending: Pending, store: RunStore, seed: int, quiet: bool, terminal: TextIO
+    ) -> int:
+        """Generate the group's pending samples, then its missing probes, on one backend."""
+        requests = [r for group_requests in pending.values() for r in group_requests]
+        backend: GenerationBackend | None = None
+        try:
+            if requests:
+                backend = self.backend(group.lead, group.setup, seed)
+                bars = progress_bars(group, pending, quiet, terminal)
+                finished = functools.partial(store_completions, store, bars)
+                try:
+                    if isinstance(backend, VLLMBackend):  # reports tokens as they are generated
+                        backend.generate(requests, finished, functools.partial(show_in_flight, bars))
+                    else:
+                        backend.generate(requests, finished)
+                finally:
+                    for bar in bars.values():
+                        bar.close()
+                record_sent(store, group, backend)
+            probes = pending_probes(group, store)
+            if probes:
+                backend = backend or self.backend(group.lead, group.setup, seed)
+                probe_with(backend, probes, store)
+        finally:
+            if backend is not None:
+                backend.close()
+        return len(requests)
 
 
 def record_sent(store: RunStore, group: EngineGroup, backend: GenerationBackend) -> None:

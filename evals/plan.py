@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from evals.errors import ConfigError, EvalsError
 from evals.generation.base import GenerationRequest, SamplingSettings, sample_seed
@@ -76,17 +77,40 @@ class RunPlan:
 
 
 def validate_suite(suite: SuiteSpec, source: str) -> None:
-    """Every problem with task names and model references, reported at once."""
-    problems = [f"{source}: {p}" for p in validate_task_names([t.name for t in suite.tasks])]
+    """Every problem with task names and model references, reported at once.
+
+    ``source`` starts each line (a suite file; '' for command-line flags).
+    """
+    problems = reference_problems(suite.model_dump(mode="json"), source)
+    prefix = f"{source}: " if source else ""
     for index, entry in enumerate(suite.models):
-        if entry.backend == "openai":  # a name the server knows: nothing local to resolve
-            problems += [f"{source}: models.{index}.{p}" for p in server_problems(entry)]
-            continue
-        problem = validate_model_ref(entry.model)
-        if problem:
-            problems.append(f"{source}: models.{index}.model: {problem}")
+        if entry.backend == "openai":
+            problems += [f"{prefix}models.{index}.{p}" for p in server_problems(entry)]
     if problems:
         raise ConfigError(problems)
+
+
+def reference_problems(data: Any, source: str) -> list[str]:
+    """Unknown tasks and unresolvable models that a suite mapping names.
+
+    Works on the raw mapping, so that a schema error elsewhere in the file does not
+    hide them. Served (openai) models are names a server knows: nothing to resolve.
+    """
+    prefix = f"{source}: " if source else ""
+    data = data if isinstance(data, dict) else {}
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), list | tuple) else []
+    names = [entry.get("name") if isinstance(entry, dict) else entry for entry in tasks]
+    problems = [prefix + p for p in validate_task_names([n for n in names if isinstance(n, str)])]
+    models = data.get("models") if isinstance(data.get("models"), list | tuple) else []
+    for entry in models:
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("model"), str)
+            and entry.get("backend") != "openai"
+        ):
+            problem = validate_model_ref(entry["model"])
+            problems += [prefix + problem] if problem else []
+    return problems
 
 
 def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:

@@ -94,6 +94,7 @@ class Status(StrEnum):
     TRUNCATED = "truncated"
     GOLD_UNPARSEABLE = "gold_unparseable"
     TIMEOUT = "timeout"
+    AMBIGUOUS = "ambiguous"  # the answer states two different answers (a letter and another option's text)
     ERROR = "error"  # generation failed, or the verifier crashed: no verdict either way
 
     @property

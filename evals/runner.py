@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from evals.errors import EvalsError
-from evals.execute import Executor, LocalExecutor, engine_groups
+from evals.execute import Executor, LocalExecutor, default_backend, engine_groups
 from evals.finalize import join_items, score_frame, write_results
 from evals.finalize_budgets import write_budget_results
-from evals.generation.served import api_price_key
+from evals.generation.base import GenerationBackend
+from evals.generation.served import api_price_key, served_model
 from evals.generation.vllm_backend import resolve_engine_setup
 from evals.hardware import Hardware
+from evals.judge import JudgeOptions, judge_samples
 from evals.manifest import build_manifest
 from evals.metrics import CostBasis, SummaryRow, cost_basis, load_price_table
-from evals.plan import RunPlan, build_plan
+from evals.models import ensure_available, resolve_model
+from evals.plan import ModelPlan, RunPlan, build_plan
 from evals.probes import done_probe_keys
 from evals.scoring import SCORER_VERSION, Scorer
 from evals.store import MirroredRunStore, RunStore, open_store
@@ -28,6 +32,16 @@ class RunOptions:
     quiet: bool = False
     prices: Path | None = None
     executor: Executor = LocalExecutor()
+    judge: JudgeOptions | None = None  # an optional judge model for what the rules cannot read
+
+
+@dataclass(frozen=True)
+class JudgeSetup:
+    """A judge ready to run: its options, how to start its backend, how it is priced."""
+
+    options: JudgeOptions
+    make_backend: Callable[[], GenerationBackend]
+    basis: CostBasis
 
 
 @dataclass(frozen=True)
@@ -50,8 +64,11 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
         raise EvalsError("budgets are probed on this machine's engine; drop --ray or --budgets")
     if suite.budgets and any(m.backend == "hf" for m in suite.models):
         raise EvalsError("budgets are probed with vLLM (offline or served); the hf backend cannot probe")
-    hardware = _hardware(suite, options.executor)
-    setups = {m.label: resolve_engine_setup(m.entry.engine, hardware.accelerator != "cpu-core")
+    tensor_parallel = max(m.engine.tensor_parallel_size for m in suite.models)
+    detected = options.executor.hardware(tensor_parallel)  # a Ray run probes a worker node
+    hardware = _priced_hardware(suite, detected)
+    # The engine is set up for what it runs on; the suite's hardware only prices the run.
+    setups = {m.label: resolve_engine_setup(m.entry.engine, detected.accelerator != "cpu-core")
               for m in plan.models}  # fmt: skip
     store = open_store(options.out or default_run_dir(suite))
     store.open_for(build_manifest(plan, hardware, setups, SCORER_VERSION))
@@ -60,13 +77,16 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     generated = options.executor.run(groups, store, suite.seed, options.quiet)
     probed = len(done_probe_keys(store)) - probes_before if suite.budgets else 0
     costs = cost_bases(suite, hardware, options.prices)
-    rows = finalize_run(store, plan, costs)
+    judge = judge_setup(options.judge, suite, hardware, options.prices) if options.judge else None
+    rows = finalize_run(store, plan, costs, judge)
     run_dir = store.location if isinstance(store, MirroredRunStore) else store.root
     return RunOutcome(run_dir, tuple(rows), generated, probed)
 
 
-def finalize_run(store: RunStore, plan: RunPlan, costs: dict[str, CostBasis]) -> list[SummaryRow]:
-    """Score every stored completion of the plan and write samples and summary."""
+def finalize_run(
+    store: RunStore, plan: RunPlan, costs: dict[str, CostBasis], judge: JudgeSetup | None = None
+) -> list[SummaryRow]:
+    """Score every stored completion of the plan (then judge, if asked); write samples and summary."""
     labels = {m.label for m in plan.models}
     tasks = {t.name for m in plan.models for t in m.tasks}
     completions = store.read_completions()
@@ -74,6 +94,9 @@ def finalize_run(store: RunStore, plan: RunPlan, costs: dict[str, CostBasis]) ->
     frame = frame[frame["model"].isin(labels) & frame["task"].isin(tasks)]
     with Scorer() as scorer:
         samples = score_frame(frame, scorer)
+    if judge is not None:
+        questions = {key: item.question for key, item in plan.items_by_key().items()}
+        samples = judge_samples(samples, questions, store, judge.options, judge.make_backend, judge.basis)
     suite = plan.suite
     rows = write_results(store, samples, costs, ks=suite.pass_k, seed=suite.seed)
     if not suite.budgets:
@@ -84,9 +107,8 @@ def finalize_run(store: RunStore, plan: RunPlan, costs: dict[str, CostBasis]) ->
     )
 
 
-def _hardware(suite: SuiteSpec, executor: Executor) -> Hardware:
-    tensor_parallel = max(m.engine.tensor_parallel_size for m in suite.models)
-    detected = executor.hardware(tensor_parallel)  # a Ray run probes a worker node, not the driver
+def _priced_hardware(suite: SuiteSpec, detected: Hardware) -> Hardware:
+    """The detected hardware, with what the suite's ``hardware:`` declares on top."""
     spec = suite.hardware
     if spec.accelerator is None and spec.count is None:
         return detected
@@ -113,3 +135,21 @@ def cost_bases(suite: SuiteSpec, hardware: Hardware, prices: Path | None) -> dic
         )
         for entry in suite.models
     }
+
+
+def judge_setup(
+    options: JudgeOptions, suite: SuiteSpec, hardware: Hardware, prices: Path | None
+) -> JudgeSetup:
+    """Resolve the judge model (an offline vLLM model, or one behind a server) and its price."""
+    entry = options.entry
+    model = served_model(entry) if entry.backend == "openai" else ensure_available(resolve_model(entry.model))
+    judge_plan = ModelPlan(entry, model, ())
+    setup = resolve_engine_setup(entry.engine, hardware.accelerator != "cpu-core")
+    declared = suite.hardware.accelerator is not None
+    basis = cost_basis(
+        load_price_table(prices),
+        accelerator=hardware.accelerator,
+        count=hardware.count,
+        api_model=api_price_key(entry, declared),
+    )
+    return JudgeSetup(options, lambda: default_backend(judge_plan, setup, suite.seed), basis)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from evals.errors import ConfigError, validation_problems
+from evals.errors import ConfigError, field_problems
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]*$")
 
@@ -193,7 +193,7 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
     try:
         suite = SuiteSpec.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(validation_problems(source, error)) from None
+        raise ConfigError(field_problems(source, error, SuiteSpec)) from None
     labels = [entry.label for entry in suite.models]
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
@@ -203,12 +203,12 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
     return suite
 
 
-def load_suite_file(path: Path) -> SuiteSpec:
-    """Read and validate a suite YAML file (no code runs from it)."""
+def read_suite_file(path: Path) -> Any:
+    """The parsed YAML of a suite file, not yet validated (no code runs from it)."""
     if not path.is_file():
         raise ConfigError([f"{path}: no such suite file"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -216,4 +216,8 @@ def load_suite_file(path: Path) -> SuiteSpec:
         raise ConfigError([f"{path}:{where}: malformed YAML: {problem}"]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError([f"{path}: cannot read: {error}"]) from None
-    return parse_suite(data, str(path))
+
+
+def load_suite_file(path: Path) -> SuiteSpec:
+    """Read and validate a suite YAML file."""
+    return parse_suite(read_suite_file(path), str(path))

@@ -15,7 +15,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "budgets", help="add thinking budgets to a finished run, regenerating nothing"
     )
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a finished run's folder")
     parser.add_argument("--budgets", required=True, help="comma-separated token budgets, e.g. 512,1024")
     parser.add_argument("--data-dir", type=Path, help="read DIR/<task>/test.jsonl instead of the Hub")
     parser.add_argument("--prices", type=Path, help="price table YAML overriding the shipped one")

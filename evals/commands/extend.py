@@ -14,7 +14,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "extend", help="continue a finished run's truncated answers to a higher cap"
     )
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a finished run's folder")
     parser.add_argument(
         "--max-tokens", type=int, required=True, help="new limit of tokens per answer, in all"
     )

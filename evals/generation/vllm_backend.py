@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from evals.errors import EvalsError
-from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds, flush_seconds
+from evals.generation.base import (
+    GenerationRequest,
+    OnFinished,
+    OnTokens,
+    apportion_seconds,
+    flush_seconds,
+)
 from evals.generation.continuation import ExtendRequest, merge_extension
 from evals.generation.render import RenderedPrompt, render_prompt
 from evals.probes import PROBE_STOP, ProbeCompletion, ProbeRequest
@@ -107,7 +113,13 @@ class VLLMBackend:
             cached = self._rendered[prompt] = render_prompt(self._tokenizer, prompt, self._template_kwargs)
         return cached
 
-    def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
+    def generate(
+        self,
+        requests: Sequence[GenerationRequest],
+        on_finished: OnFinished,
+        on_tokens: OnTokens | None = None,
+    ) -> None:
+        """Generate every request; ``on_tokens`` hears of unfinished requests' tokens about once a second."""
         from vllm import SamplingParams
 
         if not requests:
@@ -130,7 +142,10 @@ class VLLMBackend:
             by_id[request_id] = (request, prompt)
             # vLLM returns internal ids ("7-1a2b3c4d") but reports outputs by the external "7".
             by_id.setdefault(request_id.rsplit("-", 1)[0], (request, prompt))
-        self._run_engine(lambda outputs, seconds: _completions(outputs, by_id, seconds), on_finished)
+        tokens = (
+            None if on_tokens is None else (lambda in_flight: on_tokens(_tokens_by_task(in_flight, by_id)))
+        )
+        self._run_engine(lambda outputs, seconds: _completions(outputs, by_id, seconds), on_finished, tokens)
 
     def probe(self, requests: Sequence[ProbeRequest], on_finished: Callable[[Sequence[Any]], None]) -> None:
         """Forced answers: prompt ids + the first ``budget`` completion ids + closing, greedily."""
@@ -196,17 +211,30 @@ class VLLMBackend:
         return [*rendered.token_ids, *kept, *closing_ids], closing
 
     def _run_engine(
-        self, to_records: Callable[[Sequence[Any], float], Sequence[Any]], on_finished: Callable[[Any], None]
+        self,
+        to_records: Callable[[Sequence[Any], float], Sequence[Any]],
+        on_finished: Callable[[Any], None],
+        on_tokens: Callable[[dict[str, int]], None] | None = None,
     ) -> None:
         engine = self._llm.llm_engine
         flush_after = flush_seconds()
         finished: list[Any] = []
         engine_seconds = 0.0
+        in_flight: dict[str, int] = {}  # request id -> completion tokens so far
+        reported = time.perf_counter()
         while engine.has_unfinished_requests():
             started = time.perf_counter()
-            outputs = engine.step()
+            outputs: list[Any] = engine.step()
             engine_seconds += time.perf_counter() - started
             finished.extend(o for o in outputs if o.finished)
+            for output in outputs:
+                if output.finished:
+                    in_flight.pop(output.request_id, None)
+                else:
+                    in_flight[output.request_id] = len(output.outputs[0].token_ids)
+            if on_tokens is not None and time.perf_counter() - reported >= 1.0:
+                on_tokens(in_flight)
+                reported = time.perf_counter()
             done = not engine.has_unfinished_requests()
             if finished and (engine_seconds >= flush_after or done):
                 on_finished(to_records(finished, engine_seconds))
@@ -214,6 +242,16 @@ class VLLMBackend:
 
     def close(self) -> None:
         del self._llm
+
+
+def _tokens_by_task(
+    in_flight: dict[str, int], by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]]
+) -> dict[tuple[str, str], int]:
+    totals: dict[tuple[str, str], int] = {}
+    for request_id, tokens in in_flight.items():
+        key = by_id[request_id][0].key
+        totals[(key.model, key.task)] = totals.get((key.model, key.task), 0) + tokens
+    return totals
 
 
 def _completions(

@@ -59,13 +59,17 @@ def build_report(
     redact_tasks: RedactOption = None,
     strict: bool = False,
     seed: int = 0,
+    rank_by: str = "accuracy",
 ) -> ReportPaths:
     """Merge ``run_dirs`` and write leaderboard.md/.csv/.json, index.html, plots and sample pages.
 
     ``redact_tasks``: None (default) redacts the tasks that must never be published
     (GPQA); True all tasks; False none (the report is then marked unpublishable if
     it holds such a task); a collection of names redacts those and GPQA. ``strict``
-    turns comparability warnings into an error. ``seed`` seeds the paired bootstrap.
+    turns comparability warnings into an error. ``seed`` is recorded with the paired
+    comparisons (their paired t procedure draws nothing).
+    ``rank_by``: "accuracy" or a sampling metric ("pass@4", "maj@4"); an unknown one
+    is an EvalsError before anything is written.
     The output directory is replaced as a whole (see :func:`replace_dir`).
     """
     merged = merge_runs([Path(p) for p in run_dirs], strict=strict)
@@ -76,7 +80,9 @@ def build_report(
     )
     # Redact before anything else reads the samples, so no format can leak the text.
     merged = dataclasses.replace(merged, samples=redact_samples(merged.samples, redacted), warnings=warnings)
-    board = build_leaderboard(merged, redacted_tasks=redacted, publishable=not exposed, seed=seed)
+    board = build_leaderboard(
+        merged, redacted_tasks=redacted, publishable=not exposed, seed=seed, rank_by=rank_by
+    )
     pages: list[str] = []
     points, flags = budget_points(merged), truncation_flags(merged.summary)
     extra = (budget_markdown(points, flags), budget_html(points, flags))
