@@ -22,10 +22,10 @@ KEY = ["model", "task", "item_id", "sample_idx"]
 PROBE_KEY = [*KEY, "budget", "kind"]
 
 
-def test_smollm2_gsm8k_budgets_probes_and_evals_budgets(shared_data: Path, tmp_path: Path) -> None:
+def test_smollm2_gsm8k_budgets_probes_and_evals_budgets(fixture_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "smol"
     args = ["run", "--model", "smollm2-135m", "--task", "gsm8k", "--limit", "4", "--max-tokens", "256",
-            "--budgets", "32,64,128", "--data-dir", str(shared_data), "--out", str(out), "--json"]  # fmt: skip
+            "--budgets", "32,64,128", "--data-dir", str(fixture_data), "--out", str(out), "--json"]  # fmt: skip
     result = run_cli(args, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
@@ -52,7 +52,7 @@ def test_smollm2_gsm8k_budgets_probes_and_evals_budgets(shared_data: Path, tmp_p
 
     # A budget at max_tokens is above every completion: exactly the run's own figures, no probes.
     parts = sorted(out.glob("parts/*/*/part-*.parquet"))
-    added = run_cli(["budgets", str(out), "--budgets", "256", "--data-dir", str(shared_data), "--json"],
+    added = run_cli(["budgets", str(out), "--budgets", "256", "--data-dir", str(fixture_data), "--json"],
                     cwd=REPO_ROOT)  # fmt: skip
     assert added.returncode == 0, added.stderr
     added_payload = json.loads(added.stdout)
