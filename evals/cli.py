@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "models_cmd",
     "score",
     "rescore",
+    "budgets",
+    "extend",
     "check_backends",
     "submit",
     "compare",

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evals.errors import ConfigError
+from evals.errors import ConfigError, EvalsError
 from evals.generation.base import GenerationRequest, SamplingSettings, sample_seed
 from evals.generation.served import ServedModel, served_model, server_problems
 from evals.models import ResolvedModel, ensure_available, resolve_model, validate_model_ref
+from evals.probes import closing_text
 from evals.prompts import build_prompt
 from evals.records import Item, Prompt, SampleKey
 from evals.suite import ModelEntrySpec, SuiteSpec
@@ -26,6 +27,9 @@ class TaskPlan:
     task: LoadedTask
     prompts: tuple[Prompt, ...]  # one per item, same order as task.items
     max_tokens: int
+    budgets: tuple[int, ...] = ()  # thinking budgets read by forced-answer probes
+    closings: tuple[str, ...] = ()  # each item's probe closing text, same order as prompts
+    probe_max_tokens: int = 32
 
     @property
     def name(self) -> str:
@@ -111,6 +115,7 @@ def reference_problems(data: Any, source: str) -> list[str]:
 
 def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
     """Load every task and make every model available; raises on the first bad input."""
+    task_entries = {entry.name: entry for entry in suite.tasks}
     loaded = {
         entry.name: load_task(entry.name, data_dir=data_dir, limit=suite.task_limit(entry), seed=None)
         for entry in suite.tasks
@@ -126,9 +131,33 @@ def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
                 prompts=tuple(
                     build_prompt(item, task.spec, entry.generation.system_prompt) for item in task.items
                 ),
-                max_tokens=entry.generation.max_tokens or task.spec.generation.max_tokens,
+                max_tokens=(
+                    entry.generation.max_completion_tokens
+                    or entry.generation.max_tokens
+                    or task.spec.generation.max_tokens
+                ),
+                budgets=suite.budgets,
+                closings=tuple(
+                    closing_text(item.answer_type, task_entries[name].probe_closing, suite.probes.closing)
+                    for item in task.items
+                ),
+                probe_max_tokens=suite.probes.max_tokens,
             )
-            for task in loaded.values()
+            for name, task in loaded.items()
         )
         models.append(ModelPlan(entry, resolved, tasks))
-    return RunPlan(suite, tuple(models))
+    plan = RunPlan(suite, tuple(models))
+    _check_budgets(plan)
+    return plan
+
+
+def _check_budgets(plan: RunPlan) -> None:
+    """A budget above a model x task's max_tokens cannot be read from the run: refuse it."""
+    for model in plan.models:
+        for task in model.tasks:
+            over = [b for b in task.budgets if b > task.max_tokens]
+            if over:
+                raise EvalsError(
+                    f"budget {over[0]} is above max_tokens {task.max_tokens} of {model.label} on "
+                    f"{task.name}; budgets are read from one run, so each must be at most its max_tokens"
+                )

@@ -81,6 +81,8 @@ class Completion:
     engine_seconds: float
     seed: int | None
     error: str | None = None
+    # The generated token ids where the backend knows them: budget probes cut them exactly.
+    output_token_ids: tuple[int, ...] | None = None
 
 
 class Status(StrEnum):

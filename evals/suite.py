@@ -33,6 +33,18 @@ class GenerationSpec(_Spec):
     max_tokens: int | None = Field(None, ge=1)
     seed: int = 0
     system_prompt: str | None = None
+    # Reasoning controls. Served models: sent with each request (``max_completion_tokens``
+    # instead of ``max_tokens`` where set, and then also the run's cap; ``extra_body`` merged
+    # verbatim). ``chat_template_kwargs`` is also applied to the chat template offline.
+    reasoning_effort: str | None = None
+    max_completion_tokens: int | None = Field(None, ge=1)
+    chat_template_kwargs: dict[str, Any] | None = None
+    extra_body: dict[str, Any] | None = None
+
+
+# Generation fields added after runs existed: left out of the config hash while unset,
+# so that a suite that does not use them keeps its run directory.
+LATER_GENERATION_FIELDS = ("reasoning_effort", "max_completion_tokens", "chat_template_kwargs", "extra_body")
 
 
 class EngineSpec(_Spec):
@@ -102,6 +114,15 @@ class ModelEntrySpec(_Spec):
 class TaskEntrySpec(_Spec):
     name: str
     limit: int | None = Field(None, ge=1)
+    # The text that ends a budget probe's reasoning and asks for the answer (default: per answer type).
+    probe_closing: str | None = None
+
+
+class ProbeSpec(_Spec):
+    """Forced-answer probes of reasoning budgets: how they ask for the answer."""
+
+    max_tokens: int = Field(32, ge=1, le=256)
+    closing: dict[Literal["number", "math", "choice", "text"], str] = Field(default_factory=dict)
 
 
 class HardwareSpec(_Spec):
@@ -122,6 +143,16 @@ class SuiteSpec(_Spec):
     data_dir: str | None = None
     hardware: HardwareSpec = HardwareSpec()
     pass_k: tuple[int, ...] | None = None
+    # Thinking budgets read from one run by forced-answer probes (not part of the run's identity).
+    budgets: tuple[int, ...] = ()
+    probes: ProbeSpec = ProbeSpec()
+
+    @field_validator("budgets")
+    @classmethod
+    def _positive_budgets(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(b < 1 for b in value):
+            raise ValueError("every budget is a positive number of tokens")
+        return tuple(sorted(set(value)))
 
     @field_validator("tasks", mode="before")
     @classmethod
@@ -143,7 +174,15 @@ class SuiteSpec(_Spec):
     def config_hash(self) -> str:
         """A stable hash of everything that changes results (the run's identity)."""
         # Where the data lives is not part of a run's identity; the manifest hashes item ids.
-        canonical = json.dumps(self.model_dump(mode="json", exclude={"data_dir"}), sort_keys=True)
+        # Budgets and probes only add probe rows beside the samples: the samples stay the same.
+        exclude: Any = {"data_dir": True, "budgets": True, "probes": True,
+                        "tasks": {"__all__": {"probe_closing"}}}  # fmt: skip
+        data = self.model_dump(mode="json", exclude=exclude)
+        for model in data["models"]:
+            for name in LATER_GENERATION_FIELDS:
+                if model["generation"].get(name) is None:
+                    model["generation"].pop(name, None)
+        canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

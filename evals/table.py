@@ -87,3 +87,23 @@ def price_bases(rows: Sequence[Any]) -> list[str]:
     if len(models) == 1:
         return [f"costs: {next(iter(models))}"]
     return [f"costs of {', '.join(names)}: {basis}" for basis, names in models.items()]
+
+
+def format_budget_table(rows: Sequence[Any]) -> str:
+    """One line per (model, task, budget), the run's own max_tokens last (budget ``max``)."""
+    header = ("model", "task", "budget", "accuracy [95% CI]", "tok/answer", f"$/{PER_ANSWERS} answers",
+              f"$/{PER_ANSWERS} correct", "still thinking", "truncated", "fidelity")  # fmt: skip
+    ordered = sorted(rows, key=lambda r: (r.model, r.task, r.budget is None, r.budget or 0))
+    body = [
+        (row.model, row.task, "max" if row.budget is None else str(row.budget), _accuracy(row),
+         _tokens(row.tokens_per_answer), _per_answers(row.cost_per_answer_usd),
+         _per_answers(row.cost_per_correct_usd), _pct(row.still_thinking_rate), _pct(row.truncated_rate),
+         _pct(row.probe_fidelity))
+        for row in ordered
+    ]  # fmt: skip
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+
+    def fmt(line: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(line) for line in body)])

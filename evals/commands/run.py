@@ -38,6 +38,7 @@ def register(subparsers: Any) -> None:
     gen.add_argument("--max-tokens", type=int, help="default: the task's")
     gen.add_argument("--seed", type=int, help="sampling seed (default 0): same seed, same samples")
     gen.add_argument("--system-prompt", help="system message replacing the task's own ('' for none)")
+    gen.add_argument("--budgets", help="thinking budgets read by forced-answer probes, e.g. 1024,2048,4096")
     engine = parser.add_argument_group("engine (passed to vLLM)")
     engine.add_argument("--dtype", help="weight and activation type, e.g. bfloat16, float32 (default auto)")
     engine.add_argument("--tensor-parallel-size", type=int, help="GPUs one engine spans (default 1)")
@@ -193,6 +194,13 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
         raise _flag_problems(error) from None
 
 
+def with_budgets(suite: Any, text: str | None) -> Any:
+    """The suite with ``--budgets`` (replacing the suite's ``budgets:``) when given."""
+    from evals.probes import parse_budgets
+
+    return suite if text is None else suite.model_copy(update={"budgets": parse_budgets(text)})
+
+
 def _check_out(out: str | None) -> None:
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise EvalsError(f"--out {out}: exists and is not a directory")
@@ -223,9 +231,11 @@ def judge_options(args: argparse.Namespace) -> Any:
 def handle(args: argparse.Namespace) -> int:
     _check_out(args.out)
     suite, _ = load_suite_from_args(args)
+    suite = with_budgets(suite, args.budgets)
     if args.data_dir is not None and not args.data_dir.is_dir():
         raise EvalsError(f"--data-dir {args.data_dir}: no such directory")
 
+    from evals.commands.budgets import print_budget_table
     from evals.runner import RunOptions, run_suite
     from evals.table import format_summary
 
@@ -244,11 +254,13 @@ def handle(args: argparse.Namespace) -> int:
         outcome = run_suite(suite, options)
     rows = [row.model_dump(mode="json") for row in outcome.rows]
     if args.json:
-        payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated, "summary": rows}
+        payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated,
+                   "probed": outcome.probed, "summary": rows}  # fmt: skip
         print(json.dumps(payload, indent=2))
     elif args.quiet:
         print(outcome.run_dir)
     else:
-        print(format_summary(outcome.rows))
+        print(format_summary([row for row in outcome.rows if row.budget is None]))
+        print_budget_table(outcome.rows)
         print(f"\nrun directory: {outcome.run_dir}  (generated {outcome.generated} new samples)")
     return 0
