@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from backend_helpers import run_evals
 from vllm_server import VllmServer
 
@@ -49,3 +50,60 @@ def test_probes_through_the_completions_endpoint(
     assert sorted(rows, key=lambda b: b or 0) == [None, 8, 16]
     again = run_evals(args, cwd=tmp_path)
     assert again.returncode == 0 and json.loads(again.stdout)["probed"] == 0
+
+
+# A chat template that adds words only when the request's chat_template_kwargs ask for them: the
+# prompt's token count then shows whether the kwargs reached the server's template.
+MARKED_TEMPLATE = (
+    "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}</s>{% endfor %}"
+    "{% if evals_marker %}words the template adds when asked{% endif %}<|assistant|>"
+)
+
+
+@pytest.fixture(scope="module")
+def served_with_template(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
+    folder = tmp_path_factory.mktemp("vllm-serve-template")
+    (folder / "template.jinja").write_text(MARKED_TEMPLATE)
+    server = VllmServer(tiny_model, folder / "server.log", "--chat-template", str(folder / "template.jinja"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_chat_template_kwargs_and_extra_body_reach_a_real_server(
+    served_with_template: VllmServer, tiny_model: Path, tmp_path: Path
+) -> None:
+    # source: issue 12 checks ("chat_template_kwargs and extra_body reach the server")
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    only_token = tokenizer("7", add_special_tokens=False)["input_ids"][-1]
+    runs = {}
+    for name, generation in {
+        "plain": {"max_tokens": 8},
+        # vLLM's allowed_token_ids: a random model then writes nothing but that one token
+        "controlled": {"max_tokens": 8, "chat_template_kwargs": {"evals_marker": True},
+                       "extra_body": {"allowed_token_ids": [only_token]}},
+    }.items():  # fmt: skip
+        suite = {
+            "name": f"controls-{name}",
+            "models": [{"model": str(tiny_model), "backend": "openai", "generation": generation,
+                        "server": {"base_url": served_with_template.url, "max_retries": 0}}],
+            "tasks": ["arith-easy"],
+            "limit": 3,
+        }  # fmt: skip
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(suite))
+        out = tmp_path / name
+        result = run_evals(["run", "--config", str(tmp_path / f"{name}.yaml"), "--out", str(out), "--json"],
+                           cwd=tmp_path)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        runs[name] = pd.read_parquet(out / "samples.parquet").set_index("item_id").sort_index()
+    plain, controlled = runs["plain"], runs["controlled"]
+    added = len(tokenizer("words the template adds when asked", add_special_tokens=False)["input_ids"])
+    assert ((controlled.prompt_tokens - plain.prompt_tokens) >= added - 1).all() and added > 2
+    token_text = tokenizer.decode([only_token]).strip()
+    for output in controlled.output:
+        assert output.strip() and set(output.replace(" ", "")) <= set(token_text), output
+    assert any(set(output.replace(" ", "")) - set(token_text) for output in plain.output)
