@@ -21,8 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_data import full_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
 
 # The bare side: vLLM's fastest setup on this hardware (in-process engine on CPU, eager, bf16).
 BARE_SCRIPT = r"""
@@ -42,7 +43,7 @@ def _conversations(task: str, limit: int) -> tuple[list[list[dict[str, str]]], s
     from evals.prompts import build_prompt
     from evals.tasks import load_task
 
-    loaded = load_task(task, data_dir=DATA, limit=limit, seed=0)
+    loaded = load_task(task, data_dir=full_data_dir(task), limit=limit, seed=0)
     prompts = [build_prompt(item, loaded.spec, None) for item in loaded.items]
     model = ensure_available(resolve_model("smollm2-135m"))
     conversations = [[{"role": m.role, "content": m.content} for m in p.messages] for p in prompts]
@@ -81,7 +82,7 @@ def main() -> None:
             out_dir = Path(tmp) / f"run-{round_index}"
             evals_cmd = [sys.executable, "-m", "evals.cli", "run", "--model", "smollm2-135m",
                          "--task", args.task, "--limit", str(args.limit), "--max-tokens",
-                         str(args.max_tokens), "--data-dir", str(DATA), "--out", str(out_dir), "--json"]  # fmt: skip
+                         str(args.max_tokens), "--data-dir", str(full_data_dir(args.task)), "--out", str(out_dir), "--json"]  # fmt: skip
             ours, ours_out = _timed(evals_cmd, env)
             bare_tokens = json.loads(bare_out.strip().splitlines()[-1])["completion_tokens"]
             summary = json.loads(ours_out)["summary"][0]

@@ -11,7 +11,7 @@ be correct) and against the next item's gold, skipping pairs whose golds are equ
 math-verify baseline: `verify(parse(f"${gold}$"), parse(output))`, once per pair (MATH-500's
 bare LaTeX answers are wrapped in `$...$` as math-verify requires; unwrapped it scores 78%).
 
-    .venv/bin/python bench/scoring_quality.py [--skip-baseline]
+    EVALS_DATA_DIR=DIR .venv/bin/python bench/scoring_quality.py [--skip-baseline]   # DIR/<task>/test.jsonl
 
 Bars (issue 3): MATH >= 99.8% / <= 0.1%; MATH-500 100% / <= 0.5%; GSM8K 100% / 0%.
 """
@@ -22,14 +22,13 @@ import argparse
 import json
 import logging
 import time
-from pathlib import Path
 from typing import NamedTuple
+
+from bench_data import full_data_dir
 
 from evals.records import AnswerType, Status
 from evals.scoring import Scorer, ScoreRequest
 from evals.scoring.boxed import last_boxed
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 class Pairing(NamedTuple):
@@ -45,7 +44,8 @@ class Pairing(NamedTuple):
 
 
 def _rows(task: str) -> list[dict[str, str]]:
-    return [json.loads(line) for line in (DATA / task / "test.jsonl").open(encoding="utf-8")]
+    path = full_data_dir(task) / task / "test.jsonl"
+    return [json.loads(line) for line in path.open(encoding="utf-8")]
 
 
 def load_pairings() -> list[Pairing]:

@@ -33,14 +33,13 @@ import re
 import statistics
 import time
 from collections import Counter
-from pathlib import Path
 from typing import NamedTuple
+
+from bench_data import full_data_dir
 
 from evals.records import Status, Verdict
 from evals.scoring import Scorer, ScoreRequest
 from evals.scoring.boxed import boxed_spans
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def equivalent_spellings(gold: str) -> list[str]:
@@ -170,7 +169,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median kept)")
     args = parser.parse_args()
-    rows = [json.loads(line) for line in (DATA / "math500" / "test.jsonl").open()]
+    rows = [json.loads(line) for line in (full_data_dir("math500") / "math500" / "test.jsonl").open()]
     requests = build_samples(rows, args.samples, args.seed)
     print(
         f"answers: {len(requests)} (MATH-500 x {args.samples}), workers: {args.workers}, "

@@ -6,20 +6,65 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# A few dozen items per benchmark, shipped with the tests (sources and licences in its README).
+FIXTURE_DATA = REPO_ROOT / "tests" / "fixtures" / "data"
+# Full benchmark data for the tests marked ``fulldata`` (``.ci/run`` points it at ../shared/data).
+# Taken out of the environment so every other test runs the same with or without it.
+_FULL_DATA_ENV = os.environ.pop("EVALS_DATA_DIR", "")
+FULL_DATA = Path(_FULL_DATA_ENV).resolve() if _FULL_DATA_ENV else None
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real benchmark test splits beside the checkout (never copied into the repo)."""
-    if not (SHARED_DATA / "gsm8k" / "test.jsonl").is_file():
-        pytest.fail(f"benchmark data not found at {SHARED_DATA}; tests need ../shared/data")
-    return SHARED_DATA
+def fixture_data() -> Path:
+    """The benchmark fixtures in the DIR/<task>/test.jsonl layout."""
+    return FIXTURE_DATA
+
+
+@pytest.fixture(scope="session")
+def full_data() -> Path:
+    """The full benchmark test splits named by EVALS_DATA_DIR (tests marked ``fulldata``)."""
+    if FULL_DATA is None or not FULL_DATA.is_dir():
+        pytest.fail(f"EVALS_DATA_DIR={_FULL_DATA_ENV!r} is not a folder")
+    return FULL_DATA
+
+
+@dataclass(frozen=True)
+class BenchmarkData:
+    """A DIR/<task>/test.jsonl folder: the shipped fixtures, or the full splits (``full``)."""
+
+    path: Path
+    full: bool
+
+
+@pytest.fixture(
+    scope="session",
+    params=[pytest.param(False, id="fixtures"), pytest.param(True, id="full", marks=pytest.mark.fulldata)],
+)
+def benchmark_data(request: pytest.FixtureRequest) -> BenchmarkData:
+    """Each test using it runs on the fixtures, and on the full data when EVALS_DATA_DIR is set."""
+    if request.param:
+        return BenchmarkData(request.getfixturevalue("full_data"), full=True)
+    return BenchmarkData(FIXTURE_DATA, full=False)
+
+
+SKIP_WITHOUT_FULL_DATA = pytest.mark.skip(
+    reason="needs the full benchmark data: set EVALS_DATA_DIR=DIR (DIR/<task>/test.jsonl, see 'evals data pull')"
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``fulldata`` tests (marked, or asking for ``full_data``) skip, one line per file, without data."""
+    for item in items:
+        if "full_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.fulldata)
+        if FULL_DATA is None and item.get_closest_marker("fulldata") is not None:
+            item.add_marker(SKIP_WITHOUT_FULL_DATA)
 
 
 @pytest.fixture(scope="session")

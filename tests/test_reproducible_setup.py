@@ -51,9 +51,9 @@ def test_one_line_where_it_cannot_be_given(
 
 
 def test_flag_sets_every_model_of_a_suite_file(tmp_path: Path) -> None:
-    suite = parse_suite({"models": [{"model": "a"}, {"model": "b", "engine": {"dtype": "float16"}}],
-                         "tasks": ["gsm8k"]}, "t")  # fmt: skip
-    changed = _all_reproducible(suite, "t")
+    data = {"models": [{"model": "a"}, {"model": "b", "engine": {"dtype": "float16"}}], "tasks": ["gsm8k"]}
+    suite = parse_suite(data, "t")
+    changed = parse_suite(_all_reproducible(data), "t")
     assert [m.engine.reproducible for m in changed.models] == [True, True]
     assert changed.models[1].engine.dtype == "float16"
     assert changed.config_hash() != suite.config_hash()  # a reproducible run has its own directory

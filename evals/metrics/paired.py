@@ -3,9 +3,10 @@
 Both models saw the same questions, so the comparison is made item by item: the
 per-item accuracy difference d_i = p_a,i - p_b,i, averaged over the common items
 (each item weighs the same; with one task and equal samples per item this is the
-difference of the two accuracies on those items). The interval resamples items
-(paired bootstrap); the p-value is an exact McNemar test when each model has one
-judged sample per item, else a paired sign-flip permutation test on the d_i.
+difference of the two accuracies on those items). The 95% interval and the
+p-value come from one paired Student-t procedure over the d_i
+(:func:`evals.metrics.stats.paired_difference`), so the interval excludes 0
+exactly when p < 0.05.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from evals.errors import EvalsError, closest
-from evals.metrics.stats import bootstrap_sums, mcnemar_exact_p, percentile_bounds, sign_flip_p
+from evals.metrics.stats import paired_difference
 
 
 class PairedComparison(BaseModel):
@@ -38,9 +39,10 @@ class PairedComparison(BaseModel):
     difference: float | None
     ci_low: float | None
     ci_high: float | None
+    ci_method: str | None = None  # how ci_low/ci_high were obtained
     p_value: float | None
-    test: str | None
-    seed: int
+    test: str | None  # how p_value was obtained
+    seed: int  # kept for callers and old records: the t procedure draws nothing
     n_bootstrap: int
     note: str | None = None
 
@@ -82,20 +84,14 @@ def paired_comparison(
     p_a = (common["correct_a"] / common["judged_a"]).to_numpy(dtype=np.float64)
     p_b = (common["correct_b"] / common["judged_b"]).to_numpy(dtype=np.float64)
     differences = p_a - p_b
-    low, high, note = _difference_interval(differences, seed, n_bootstrap)
-    one_sample_each = bool((common["judged_a"] == 1).all() and (common["judged_b"] == 1).all())
-    a_better, b_better = int(np.sum(differences > 0)), int(np.sum(differences < 0))
-    if one_sample_each:
-        p_value, test = mcnemar_exact_p(a_better, b_better), "exact McNemar"
-    else:
-        flips = sign_flip_p(differences, n_bootstrap, seed)
-        p_value = flips.p_value
-        test = "exact sign-flip" if flips.exact else f"sign-flip, {n_bootstrap} random draws"
+    paired = paired_difference(differences)
+    interval = paired.interval
     return PairedComparison(
-        **base, items_a_better=a_better, items_b_better=b_better,
-        accuracy_a=float(p_a.mean()), accuracy_b=float(p_b.mean()),
-        difference=float(differences.mean()), ci_low=low, ci_high=high,
-        p_value=p_value, test=test, note=note,
+        **base, items_a_better=int(np.sum(differences > 0)), items_b_better=int(np.sum(differences < 0)),
+        accuracy_a=float(p_a.mean()), accuracy_b=float(p_b.mean()), difference=paired.mean,
+        ci_low=interval.low if interval else None, ci_high=interval.high if interval else None,
+        ci_method=interval.method if interval else None,
+        p_value=paired.p_value, test=paired.test, note=paired.note,
     )  # fmt: skip
 
 
@@ -118,17 +114,3 @@ def _item_counts(rows: pd.DataFrame, model: str) -> pd.DataFrame:
     frame = keys.assign(judged=verdicts.notna(), correct=verdicts.fillna(False).astype(bool))
     counts = frame.groupby(["task", "item_id"])[["judged", "correct"]].sum()
     return counts[counts["judged"] > 0]
-
-
-def _difference_interval(
-    differences: np.ndarray, seed: int, n_bootstrap: int
-) -> tuple[float | None, float | None, str | None]:
-    """95% paired-bootstrap interval of the mean difference, or why there is none."""
-    if len(differences) < 2:
-        return None, None, "one common item: no interval"
-    if np.ptp(differences) == 0:
-        # A zero-width interval would claim certainty the items cannot give.
-        return None, None, "every common item has the same difference: no bootstrap interval"
-    replicates = bootstrap_sums(differences[:, None], n_bootstrap, seed)[:, 0] / len(differences)
-    low, high = percentile_bounds(replicates)
-    return low, high, None

@@ -3,18 +3,21 @@
 Definitions (all over the rows of one model and task):
 
 - *judged* samples have ``correct`` True or False; the others (gold_unparseable,
-  timeout, error) are counted in ``n_unscored`` and take no part in accuracy.
+  ambiguous, timeout, error) are counted in ``n_unscored`` (by status in
+  ``n_unscored_by_status``) and take no part in accuracy.
 - ``accuracy`` = correct / judged samples (avg@n); ``stderr`` is clustered by item
   (:func:`evals.metrics.stats.clustered_stderr`); ``ci_low``/``ci_high`` a 95%
-  interval over items (:func:`evals.metrics.stats.accuracy_interval`).
+  interval over items (:func:`evals.metrics.stats.accuracy_interval`: Jeffreys at
+  the item-clustered effective sample size, t-calibrated), ``ci_method`` says which.
 - ``pass_at_k``/``maj_at_k``: means over the items with at least k judged samples
   (``items_at_k`` says how many); None where no item has k.
 - *answers* are samples whose generation did not fail (status != "error"):
   ``tokens_per_answer``, ``prompt_tokens_per_answer`` and ``cost_per_answer_usd``
   are means over them. ``cost_per_correct_usd`` = cost of the judged samples /
   correct samples, with a 95% bootstrap interval over items (ratio estimator).
-- Bootstrap replicates come from ``numpy.random.default_rng(bootstrap_seed)`` over
-  the row's items sorted by item_id, so each row is reproducible on its own.
+- Bootstrap replicates (for cost per correct answer) come from
+  ``numpy.random.default_rng(bootstrap_seed)`` over the row's items sorted by
+  item_id, so each row is reproducible on its own.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pandas as pd
 
 from evals.errors import EvalsError
 from evals.metrics.cost import CostBasis, UnknownPrice, sample_costs
+from evals.metrics.judged import judge_fields
 from evals.metrics.sampling import (
     CORRECT_VOTE,
     NO_VOTE,
@@ -129,7 +133,11 @@ def summarize(
         positions = groups[(model, task)]
         basis = costs.get(model, UnknownPrice(f"no cost basis given for model {model!r}"))
         group = arrays.rows(int(positions[0]), int(positions[-1]) + 1)
-        rows.append(_summarize_group(model, task, group, basis, ks, seed, n_bootstrap))
+        row = _summarize_group(model, task, group, basis, ks, seed, n_bootstrap)
+        if "judge_verdict" in ordered.columns:
+            judged_rows = ordered.iloc[int(positions[0]) : int(positions[-1]) + 1]
+            row = row.model_copy(update=judge_fields(judged_rows))
+        rows.append(row)
     return rows
 
 
@@ -181,7 +189,7 @@ def _summarize_group(
     if judged_cost is not None:
         columns.append(judged_cost[scored])
     replicates = bootstrap_sums(np.stack(columns, axis=1), n_bootstrap, seed)
-    interval = accuracy_interval(trials[scored], successes[scored], replicates[:, :2])
+    interval = accuracy_interval(trials[scored], successes[scored])
     n_judged, n_correct = int(trials.sum()), int(successes.sum())
     unscored = pd.Series(arrays.status[~arrays.judged]).value_counts()
     return SummaryRow(

@@ -22,6 +22,7 @@ from evals.errors import ConfigError, EvalsError
 from evals.records import AnswerType, Item
 from evals.tasks import generators
 from evals.tasks.gold import TransformError, apply_transform
+from evals.tasks.hub_access import hub_or_cache
 from evals.tasks.registry import load_task_spec
 from evals.tasks.spec import (
     HUB_SUBTASK_PLACEHOLDER,
@@ -36,6 +37,10 @@ from evals.tasks.spec import (
 )
 
 DATA_DIR_ENV = "EVALS_DATA_DIR"
+# Written by ``evals data pull`` beside a file it took from the Hub: the file keeps the Hub
+# copy's fields, so it is read with the Hub field map and loads the same items as the Hub.
+PULLED_MARKER = "pulled-from-hub.json"
+OFFLINE_HINT = "offline? pass --data-dir DIR with DIR/{local_file}"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _INLINE_OPTION = re.compile(r"^\(([A-Z])\)\s*(.*?)\s*$", re.MULTILINE)
 _CHOICE_GOLD = re.compile(r"^\(?([A-Z])\)?$")
@@ -91,10 +96,10 @@ def load_task(
     data_dir = data_dir if data_dir is not None else default_data_dir()
     if data_dir is not None:
         path = data_dir / spec.dataset.local_file
-        records, fields = _read_local(spec, path), spec.dataset.fields
+        records, fields = _read_local(spec, path), _local_fields(spec.dataset, path)
         source = str(path)
     else:
-        records, fields, source = _read_hub(spec, spec.dataset)
+        records, fields, source = read_hub(spec, spec.dataset)
     shuffle_seed = _shuffle_seed(spec.dataset, seed)
     items = _ItemBuilder(spec, spec.dataset, fields, shuffle_seed).items(records, limit)
     if not items:
@@ -134,19 +139,33 @@ def _shuffle_seed(dataset: DatasetSpec, seed: int | None) -> int | None:
 
 @contextmanager
 def _quiet_datasets() -> Iterator[None]:
-    """Hide datasets' progress bars while loading, restoring the caller's setting."""
+    """Hide datasets' progress bars and the Hub client's retry warnings while loading.
+
+    Restores the caller's settings: a failed load ends in one error line, not a log.
+    """
     import datasets
+    import huggingface_hub.utils
 
     were_disabled = datasets.are_progress_bars_disabled()
     verbosity = datasets.logging.get_verbosity()
+    hub_verbosity = huggingface_hub.utils.logging.get_verbosity()
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
+    huggingface_hub.utils.logging.set_verbosity_error()
     try:
         yield
     finally:
+        huggingface_hub.utils.logging.set_verbosity(hub_verbosity)
         datasets.logging.set_verbosity(verbosity)
         if not were_disabled:
             datasets.enable_progress_bars()
+
+
+def _local_fields(dataset: DatasetSpec, path: Path) -> FieldMap:
+    """The local file's field map: the Hub copy's where ``evals data pull`` wrote the file."""
+    if dataset.hub is not None and dataset.hub.fields and (path.parent / PULLED_MARKER).is_file():
+        return dataset.hub.fields
+    return dataset.fields
 
 
 def _read_local(spec: TaskSpec, path: Path) -> list[tuple[str, Record]]:
@@ -168,8 +187,13 @@ def _read_local(spec: TaskSpec, path: Path) -> list[tuple[str, Record]]:
     return [(f"line {index + 1} of {path}", row) for index, row in enumerate(rows)]
 
 
-def _read_hub(spec: TaskSpec, dataset: DatasetSpec) -> tuple[list[tuple[str, Record]], FieldMap, str]:
-    """Records from the Hub copy named in the spec (one config per subtask if templated)."""
+def read_hub(
+    spec: TaskSpec, dataset: DatasetSpec, offline_hint: str = OFFLINE_HINT
+) -> tuple[list[tuple[str, Record]], FieldMap, str]:
+    """Records from the Hub copy named in the spec (one config per subtask if templated).
+
+    Returns (where, record) pairs, the field map they are read with, and the source.
+    """
     hub = dataset.hub
     if hub is None:
         raise EvalsError(
@@ -183,14 +207,14 @@ def _read_hub(spec: TaskSpec, dataset: DatasetSpec) -> tuple[list[tuple[str, Rec
     records: list[tuple[str, Record]] = []
     for config, subtask in configs:
         label = f"{hub.path}" + (f" ({config})" if config else "")
-        with _quiet_datasets():
+        with _quiet_datasets(), hub_or_cache():
             try:
                 rows = datasets.load_dataset(hub.path, config, split=hub.split).to_list()
             except Exception as error:  # network, auth and schema errors all end the load
                 raise EvalsError(
                     f"task {spec.name!r}: cannot load {label} split {hub.split!r} from the "
-                    f"Hugging Face Hub: {_first_line(error)} (offline? pass --data-dir DIR "
-                    f"with DIR/{dataset.local_file})"
+                    f"Hugging Face Hub: {_first_line(error)} "
+                    f"({offline_hint.format(local_file=dataset.local_file)})"
                 ) from None
         for index, row in enumerate(rows):
             if subtask is not None and dataset.subtasks is not None:

@@ -65,10 +65,10 @@ def kill_after_first_part(args: list[str], out: Path, cwd: Path) -> int:
 
 
 def test_reproducible_outputs_do_not_depend_on_workers_shards_or_resume(
-    shared_data: Path, tmp_path: Path
+    fixture_data: Path, tmp_path: Path
 ) -> None:
     limit = 8
-    suite = write_suite(tmp_path / "suite.yaml", shared_data, limit=limit, max_tokens=128)
+    suite = write_suite(tmp_path / "suite.yaml", fixture_data, limit=limit, max_tokens=128)
     base = ["run", "--config", str(suite), "--reproducible", "--json"]
     local = run_cli([*base, "--out", str(tmp_path / "local")], cwd=tmp_path, env=cli_env())
     assert local.returncode == 0, local.stderr

@@ -42,13 +42,20 @@ def test_table_has_one_line_per_shared_task_then_pooled(
     assert lines[0].startswith("A = big, B = small")
     assert [line.split()[0] for line in lines[2:]] == ["gsm8k", "math500", "all"]
     gsm8k = lines[2].split()
-    assert gsm8k[1:5] == ["4", "75.0", "25.0", "+50.0"] and "McNemar" in lines[2]
+    assert gsm8k[1:5] == ["4", "75.0", "25.0", "+50.0"] and "paired t" in lines[2]
 
 
 def test_json_for_one_task(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_compare([str(run_dir), "--a", "small", "--b", "big", "--task", "math500", "--json"])
     (result,) = json.loads(capsys.readouterr().out)
-    assert (result["task"], result["difference"], result["test"]) == ("math500", -0.5, "exact sign-flip")
+    # both items a half point behind: no spread to scale a t by, so no interval and no p-value
+    assert (result["task"], result["difference"], result["test"], result["p_value"]) == (
+        "math500",
+        -0.5,
+        None,
+        None,
+    )
+    assert result["note"] == "every common item has the same difference: no interval"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pandas as pd
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from evals.errors import EvalsError
 from evals.metrics import paired_comparison
+from tests.metrics.independent import t_quantile, t_two_sided_p
 
 
 def two_models(
@@ -22,28 +24,35 @@ def two_models(
     return pd.concat([make_grid(a, "a", task), make_grid(b, "b", task)], ignore_index=True)
 
 
-def test_one_sample_each_uses_exact_mcnemar(make_grid: Callable[..., pd.DataFrame]) -> None:
+def test_one_sample_each_is_a_paired_t_on_item_differences(make_grid: Callable[..., pd.DataFrame]) -> None:
     # 10 items: both right on 2, only a right on 6, only b right on 1, both wrong on 1.
     a = [[True]] * 2 + [[True]] * 6 + [[False]] * 1 + [[False]]
     b = [[True]] * 2 + [[False]] * 6 + [[True]] * 1 + [[False]]
     result = paired_comparison(two_models(make_grid, a, b), "a", "b", n_bootstrap=500)
-    assert result.test == "exact McNemar"
     assert (result.items_a_better, result.items_b_better) == (6, 1)
-    assert result.p_value == pytest.approx(2 * (1 + 7) / 2**7)  # 2 P(X <= 1), X ~ Bin(7, 1/2)
     assert result.difference == pytest.approx(0.8 - 0.3)
     assert (result.accuracy_a, result.accuracy_b) == pytest.approx((0.8, 0.3))
-    assert result.ci_low is not None and result.ci_high is not None
-    assert result.ci_low <= 0.5 <= result.ci_high
+    # d = six 1s, one -1, three 0s: mean 0.5, sd^2 = (6 x 0.25 + 2.25 + 3 x 0.25) / 9 = 0.5,
+    # SE = sqrt(0.5 / 10); interval mean +/- t_{9, 0.975} SE, p the t tail of mean / SE on 9 df
+    stderr = math.sqrt(0.05)
+    half = t_quantile(0.975, 9) * stderr
+    assert (result.ci_low, result.ci_high) == pytest.approx((0.5 - half, 0.5 + half), rel=1e-9)
+    assert result.p_value == pytest.approx(t_two_sided_p(0.5 / stderr, 9), rel=1e-9)
+    assert result.test == result.ci_method == "paired t over items (m-1 df)"
 
 
-def test_several_samples_use_the_sign_flip_test_on_item_differences(
+def test_several_samples_average_each_item_first(
     make_grid: Callable[..., pd.DataFrame],
 ) -> None:
     a = [[True, True], [True, False], [False, False]]
     b = [[True, False], [False, False], [False, False]]
     result = paired_comparison(two_models(make_grid, a, b), "a", "b", n_bootstrap=500)
-    # differences 0.5, 0.5, 0: the 4 sign patterns of the non-zero pair, |sum| >= 1 for 2 of them
-    assert (result.difference, result.p_value, result.test) == (pytest.approx(1 / 3), 0.5, "exact sign-flip")
+    # d = 0.5, 0.5, 0: mean 1/3, sd^2 = (2/36 + 4/36) / 2 = 1/12, SE = 1/6, t = 2 on 2 df;
+    # the t CDF on 2 df is 1/2 + t / (2 sqrt(2 + t^2)), so p = 1 - 2 / sqrt(6)
+    assert result.difference == pytest.approx(1 / 3)
+    assert result.p_value == pytest.approx(1 - 2 / math.sqrt(6), rel=1e-9)
+    half = t_quantile(0.975, 2) / 6  # t_{2, 0.975} = 4.303 (t table)
+    assert (result.ci_low, result.ci_high) == pytest.approx((1 / 3 - half, 1 / 3 + half), rel=1e-9)
 
 
 def test_only_items_both_models_judged_are_compared(make_grid: Callable[..., pd.DataFrame]) -> None:
@@ -61,7 +70,7 @@ def test_only_items_both_models_judged_are_compared(make_grid: Callable[..., pd.
         pytest.param(
             [[True], [False]],
             [[True], [False]],
-            "every common item has the same difference: no bootstrap interval",
+            "every common item has the same difference: no interval",
             id="identical models: no fake zero-width interval",
         ),
         pytest.param([[None]], [[True]], "no item has judged samples from both models", id="nothing common"),
@@ -133,3 +142,6 @@ def test_swapping_models_negates_the_difference_and_mirrors_the_interval(
     else:
         assert (backward.ci_low, backward.ci_high) == pytest.approx((-forward.ci_high, -forward.ci_low))  # type: ignore[operator]
         assert forward.ci_low <= forward.difference <= forward.ci_high  # type: ignore[operator]
+        # one procedure for both (issue 10): the interval excludes 0 exactly when p < 0.05
+        assert forward.p_value is not None
+        assert (forward.ci_low > 0 or forward.ci_high < 0) == (forward.p_value < 0.05)  # type: ignore[operator]

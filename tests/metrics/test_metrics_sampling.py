@@ -8,7 +8,7 @@ from math import comb
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from evals.metrics import default_ks, majority_vote, normalize_answer, pass_at_k, summarize
@@ -128,14 +128,61 @@ def test_majority_vote(
     assert tuple(majority_vote(samples)) == expected
 
 
-answers = st.sampled_from(["1", "2", "3", " 2 ", None])
-sample = st.tuples(answers, st.sampled_from([True, False, None]))
+Vote = tuple[str | None, bool | None]  # (extracted answer, verdict); None verdict: not judged
+
+# maj@k through summarize() (the vectorized per-item vote), each worked by hand from the
+# definition: the first k judged samples of each item vote, correct ones as one group, wrong ones
+# grouped by whitespace-normalized text, no extracted answer = no vote, a tie goes to the
+# group that voted first, no vote at all = wrong; items with fewer than k judged samples are left out.
+MAJ_AT_K_CASES = [
+    pytest.param([[("42", True), ("7", False), ("7", False)]], 3, 0.0, 1, id="wrong 7 twice beats one right"),
+    pytest.param([[("7", False), ("42", True), ("42", True)]], 3, 1.0, 1, id="right twice beats one wrong"),
+    pytest.param(
+        [[("7", False), ("42", True), ("42", True)]], 2, 0.0, 1, id="k=2 ties 7 vs right: 7 came first"
+    ),
+    pytest.param([[("42", True), ("7", False)]], 2, 1.0, 1, id="tie 1-1: the right vote came first"),
+    pytest.param(
+        [[("42", True), ("5", None), ("7", False), ("42", True)]],
+        3,
+        1.0,
+        1,
+        id="an unjudged sample is skipped: votes right, 7, right",
+    ),
+    pytest.param(
+        [[(None, False), (None, False), ("42", True)]], 3, 1.0, 1, id="no answer abstains: 1 right vote"
+    ),
+    pytest.param([[(None, False), (None, False)]], 2, 0.0, 1, id="nobody voted: wrong"),
+    pytest.param(
+        [[("1 / 2", False), (" 1 /  2", False), ("42", True)]],
+        3,
+        0.0,
+        1,
+        id="'1 / 2' and ' 1 /  2' are one vote",
+    ),
+    pytest.param(
+        [[("x", False), ("X", False), ("42", True)]], 3, 0.0, 1, id="x, X, right: three 1-1-1, x first"
+    ),
+    pytest.param(
+        [[("42", True), ("7", False), ("7", False), ("42", True)], [("42", True)] * 3 + [("1", None)]],
+        4,
+        1.0,
+        1,
+        id="2-2 tie, right first; the item with 3 judged samples is left out",
+    ),
+    pytest.param(
+        [[("42", True)], [("7", False)], [(None, False)], [("42", True)]], 1, 0.5, 4, id="maj@1 = 1, 0, 0, 1"
+    ),
+    pytest.param([[("1", None), ("2", None)]], 1, None, 0, id="no judged sample anywhere: undefined"),
+]
 
 
-@settings(max_examples=60, deadline=None)
-@given(items=st.lists(st.lists(sample, min_size=1, max_size=6), min_size=1, max_size=6), k=st.integers(1, 6))
-def test_summary_maj_at_k_equals_the_one_item_reference(
-    make_samples: Callable[..., pd.DataFrame], items: list[list[tuple[str | None, bool | None]]], k: int
+@pytest.mark.parametrize(("items", "k", "expected", "items_at_k"), MAJ_AT_K_CASES)
+def test_summary_maj_at_k_by_hand(
+    make_samples: Callable[..., pd.DataFrame],
+    items: list[list[Vote]],
+    k: int,
+    expected: float | None,
+    items_at_k: int,
 ) -> None:
     frame = make_samples(
         [
@@ -145,10 +192,4 @@ def test_summary_maj_at_k_equals_the_one_item_reference(
         ]
     )
     row = summarize(frame, {}, ks=[k], n_bootstrap=10)[0]
-    votes = []
-    for item in items:
-        judged = [(answer, correct) for answer, correct in item if correct is not None]
-        if len(judged) >= k:
-            votes.append(majority_vote(judged[:k]).correct)
-    assert row.items_at_k[k] == len(votes)
-    assert row.maj_at_k[k] == (pytest.approx(sum(votes) / len(votes)) if votes else None)
+    assert (row.maj_at_k[k], row.items_at_k[k]) == (expected, items_at_k)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,13 +12,16 @@ from hypothesis import strategies as st
 
 from evals.metrics.stats import (
     accuracy_interval,
+    beta_quantile,
     bootstrap_sums,
     clustered_stderr,
-    mcnemar_exact_p,
+    paired_difference,
     percentile_bounds,
-    sign_flip_p,
-    wilson_interval,
+    regularized_beta,
+    student_t_critical,
+    student_t_two_sided_p,
 )
+from tests.metrics.independent import jeffreys_effective, t_quantile, t_two_sided_p
 
 Z = 1.959963984540054
 
@@ -53,54 +57,44 @@ def test_clustered_stderr(trials: list[float], successes: list[float], expected:
 
 
 @pytest.mark.parametrize(
-    ("proportion", "n", "expected"),
+    ("df", "expected"),
     [
-        pytest.param(0.5, 100, (0.40383, 0.59617), id="Wilson 1927 worked value, 50 of 100"),
-        pytest.param(1.0, 4, (4 / (4 + Z**2), 1.0), id="all right: lower end n/(n+z^2)"),
-        pytest.param(0.0, 10, (0.0, Z**2 / (10 + Z**2)), id="all wrong: upper end z^2/(n+z^2)"),
+        pytest.param(1, 12.706, id="t table, 1 df: 12.706"),
+        pytest.param(3, 3.182, id="t table, 3 df: 3.182"),
+        pytest.param(29, 2.045, id="t table, 29 df (30 items, AIME): 2.045"),
+        pytest.param(39, 2.023, id="t table, 39 df (40 items, AMC): 2.023"),
+        pytest.param(499, 1.965, id="t table, 499 df: 1.965"),
+        pytest.param(10**7, Z, id="many df: the normal 1.960"),
     ],
 )
-def test_wilson_interval(proportion: float, n: int, expected: tuple[float, float]) -> None:
-    assert wilson_interval(proportion, n) == pytest.approx(expected, abs=1e-5)
+def test_student_t_critical_matches_the_printed_table(df: int, expected: float) -> None:
+    assert student_t_critical(df) == pytest.approx(expected, abs=5e-4)
+    assert student_t_critical(df) == pytest.approx(t_quantile(0.975, df), rel=1e-9)
 
 
 @pytest.mark.parametrize(
-    ("a_only", "b_only", "expected"),
+    ("x", "a", "b"),
     [
-        pytest.param(0, 0, 1.0, id="no discordant pairs: no evidence"),
-        pytest.param(0, 5, 2 / 32, id="McNemar exact: 2 x P(X<=0), X~Bin(5, 1/2)"),
-        pytest.param(9, 1, 2 * 11 / 1024, id="McNemar exact: 2 x (1+10)/2^10, symmetric in a/b"),
-        pytest.param(1, 9, 2 * 11 / 1024, id="McNemar exact: the mirror case"),
-        pytest.param(3, 3, 1.0, id="balanced: capped at 1"),
+        (0.3, 2.5, 7.5),
+        (0.01, 0.5, 100.5),
+        (0.9, 3000.5, 400.5),
+        (0.5, 0.5, 0.5),
+        (0.999, 14.5, 0.5),
+        (1e-6, 0.5, 9.5),
     ],
 )
-def test_mcnemar_exact(a_only: int, b_only: int, expected: float) -> None:
-    assert mcnemar_exact_p(a_only, b_only) == pytest.approx(expected, rel=1e-12)
+def test_regularized_beta_matches_mpmath(x: float, a: float, b: float) -> None:
+    # source: mpmath.betainc (arbitrary precision, its own algorithm)
+    expected = float(mpmath.betainc(a, b, 0, x, regularized=True))
+    assert regularized_beta(x, a, b) == pytest.approx(expected, rel=1e-10, abs=1e-14)
+    assert regularized_beta(beta_quantile(expected, a, b), a, b) == pytest.approx(
+        expected, rel=1e-9, abs=1e-14
+    )
 
 
-@pytest.mark.parametrize(
-    ("differences", "expected"),
-    [
-        pytest.param([1, 1, 1], 2 / 8, id="all 8 patterns enumerated: only ++ + and --- reach 3"),
-        pytest.param([1, -1], 1.0, id="sum 0: every pattern reaches it"),
-        pytest.param([0.5] * 4 + [-0.5], 12 / 32, id="|2j-5| >= 3 for j in {0,1,4,5}: 12 of 32"),
-        pytest.param([0, 0, 0], 1.0, id="no differences"),
-        pytest.param([0.25, 0, 0, 0.25], 2 / 4, id="zeros carry no sign"),
-    ],
-)
-def test_sign_flip_exact(differences: list[float], expected: float) -> None:
-    result = sign_flip_p(np.array(differences, float), n_permutations=100, seed=0)
-    assert result.exact
-    assert result.p_value == pytest.approx(expected)
-
-
-def test_sign_flip_monte_carlo_agrees_with_the_binomial_tail() -> None:
-    # 20 differences of +-1 (14 positive): exact p = 2 P(X >= 14), X ~ Bin(20, 1/2).
-    differences = np.array([1.0] * 14 + [-1.0] * 6)
-    exact = 2 * sum(math.comb(20, i) for i in range(14, 21)) / 2**20
-    result = sign_flip_p(differences, n_permutations=20_000, seed=3)
-    assert not result.exact
-    assert result.p_value == pytest.approx(exact, abs=0.01)
+@pytest.mark.parametrize(("statistic", "df"), [(0.0, 5), (1.0, 1), (2.045, 29), (-3.5, 10), (10.0, 200)])
+def test_student_t_p_matches_the_t_density_integrated(statistic: float, df: int) -> None:
+    assert student_t_two_sided_p(statistic, df) == pytest.approx(t_two_sided_p(statistic, df), rel=1e-9)
 
 
 def test_bootstrap_is_reproducible_and_resamples_items() -> None:
@@ -130,12 +124,31 @@ def test_percentile_bounds(replicates: np.ndarray, expected: tuple[float | None,
         assert end == (None if want is None else pytest.approx(want, abs=1e-9))
 
 
-def test_accuracy_interval_falls_back_to_wilson_without_spread() -> None:
-    trials, successes = np.full(4, 2.0), np.full(4, 2.0)
-    interval = accuracy_interval(trials, successes, bootstrap_sums(np.c_[trials, successes], 100, 0))
+@pytest.mark.parametrize(
+    ("trials", "successes"),
+    [
+        pytest.param([1] * 30, [1] * 9 + [0] * 21, id="AIME-sized, one sample: n = m - 1 answers"),
+        pytest.param([4, 4, 4, 3], [2, 1, 0, 3], id="unequal samples per item"),
+        pytest.param([16] * 5, [16, 0, 8, 12, 1], id="16 samples, items far apart: n below the samples"),
+        pytest.param([2] * 40, [1] * 40, id="every item 1/2: no spread, each item one answer"),
+        pytest.param([4] * 10, [4] * 10, id="all right: upper end 1, lower end below 1"),
+        pytest.param([1] * 8, [0] * 8, id="all wrong: lower end 0, upper end above 0"),
+    ],
+)
+def test_accuracy_interval_matches_an_independent_jeffreys(trials: list[int], successes: list[int]) -> None:
+    interval = accuracy_interval(np.array(trials, float), np.array(successes, float))
     assert interval is not None
-    assert (interval.low, interval.high) == pytest.approx((4 / (4 + Z**2), 1.0))
-    assert interval.method.startswith("wilson")
+    low, high, no_spread = jeffreys_effective(trials, successes)
+    assert (interval.low, interval.high) == pytest.approx((low, high), abs=1e-9)
+    assert interval.low < interval.high  # never a zero-width interval
+    assert interval.method.startswith(
+        "Jeffreys with each item" if no_spread else "Jeffreys at the item-clustered"
+    )
+
+
+def test_accuracy_interval_needs_two_items() -> None:
+    assert accuracy_interval(np.array([4.0]), np.array([2.0])) is None
+    assert accuracy_interval(np.array([]), np.array([])) is None
 
 
 @settings(max_examples=80, deadline=None)
@@ -146,7 +159,7 @@ def test_accuracy_interval_falls_back_to_wilson_without_spread() -> None:
 def test_accuracy_interval_contains_the_estimate(items: list[tuple[int, int]], seed: int) -> None:
     trials = np.array([n for n, _ in items], float)
     successes = np.array([min(c, n) for n, c in items], float)
-    interval = accuracy_interval(trials, successes, bootstrap_sums(np.c_[trials, successes], 300, seed))
+    interval = accuracy_interval(trials, successes)
     accuracy = successes.sum() / trials.sum()
     if len(items) < 2:
         assert interval is None
@@ -157,13 +170,47 @@ def test_accuracy_interval_contains_the_estimate(items: list[tuple[int, int]], s
 
 
 @pytest.mark.parametrize(
-    ("a_only", "b_only"),
-    [(0, 0), (1, 0), (3, 7), (10, 10), (61, 50), (300, 310), (3000, 3100)],
+    ("differences", "note"),
+    [
+        pytest.param([1.0, 0.0, 0.0, -0.5, 0.25, 1.0], None, id="mixed signs"),
+        pytest.param([1.0] * 5 + [0.0] * 25, None, id="5 of 30 items better, one sample each"),
+        pytest.param([0.5, 0.25, 0.75], None, id="three items"),
+        pytest.param(
+            [0.0] * 4, "every common item has the same difference: no interval", id="identical: p 1"
+        ),
+        pytest.param(
+            [0.5] * 4, "every common item has the same difference: no interval", id="constant: no p"
+        ),
+        pytest.param([1.0], "one common item: no interval", id="one item"),
+    ],
 )
-def test_mcnemar_matches_the_binomial_tail_and_stays_fast_for_close_models(a_only: int, b_only: int) -> None:
-    # source: report bench, 10 models x 8 tasks: the per-term math.comb sum took 19 s at 6,000 vs 6,100
-    n = a_only + b_only
-    expected = (
-        1.0 if n == 0 else min(1.0, 2 * sum(math.comb(n, i) for i in range(min(a_only, b_only) + 1)) / 2**n)
-    )
-    assert mcnemar_exact_p(a_only, b_only) == pytest.approx(expected, rel=1e-12)
+def test_paired_difference_is_the_textbook_paired_t(differences: list[float], note: str | None) -> None:
+    values = np.array(differences)
+    result = paired_difference(values)
+    assert (result.mean, result.note) == (pytest.approx(float(np.mean(values))), note)
+    if note is not None:
+        assert result.interval is None
+        assert result.p_value == (1.0 if note.startswith("every") and values[0] == 0 else None)
+        return
+    m = len(values)
+    mean, sd = math.fsum(values) / m, math.sqrt(math.fsum((values - values.mean()) ** 2) / (m - 1))
+    half = t_quantile(0.975, m - 1) * sd / math.sqrt(m)
+    assert result.interval is not None
+    assert (result.interval.low, result.interval.high) == pytest.approx((mean - half, mean + half), rel=1e-9)
+    assert result.p_value == pytest.approx(t_two_sided_p(mean / (sd / math.sqrt(m)), m - 1), rel=1e-9)
+    assert result.test == result.interval.method == "paired t over items (m-1 df)"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0]), min_size=2, max_size=60)
+)
+def test_paired_interval_excludes_zero_exactly_when_p_is_below_five_percent(differences: list[float]) -> None:
+    # source: issue 10, "+2.5 pts [0.6, 5.0]" was shown with p = 0.125 (bootstrap CI beside McNemar)
+    result = paired_difference(np.array(differences))
+    if result.interval is None:
+        assert result.p_value in (None, 1.0)
+        return
+    assert result.p_value is not None
+    excludes_zero = result.interval.low > 0 or result.interval.high < 0
+    assert excludes_zero == (result.p_value < 0.05)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -22,6 +24,7 @@ from evals.metrics import (
     summarize,
     write_summary,
 )
+from tests.metrics.independent import jeffreys_effective
 
 Z = 1.959963984540054
 H100_AT_3_60 = SelfHosted("H100", 2, 3.6, "test price", date(2025, 3, 1))  # $0.002 per engine second
@@ -94,7 +97,7 @@ def test_golden_figures(make_samples: Callable[..., pd.DataFrame]) -> None:
         "total_cost_usd": 15.5 * 0.002,
         "cost_per_answer_usd": 15.5 * 0.002 / 16,
         "cost_per_correct_usd": 15 * 0.002 / 6,  # judged samples' cost over correct ones
-        "cost_basis": "H100 x2 @ $3.6000/GPU-h (list price of 2025-03-01)",
+        "cost_basis": "2 x H100 at $3.60/GPU-h (H100, list price of 2025-03-01)",
         "cost_source": "test price",
         "bootstrap_seed": 3,
         "n_bootstrap": 500,
@@ -102,11 +105,27 @@ def test_golden_figures(make_samples: Callable[..., pd.DataFrame]) -> None:
     actual = row.model_dump()
     for key, value in expected.items():
         assert actual[key] == (value if isinstance(value, str) else pytest.approx(value, rel=1e-12)), key
-    assert row.ci_method == "percentile bootstrap over items"
-    assert row.ci_low is not None and row.ci_high is not None
-    assert row.ci_low <= row.accuracy <= row.ci_high  # type: ignore[operator]
-    assert row.cost_per_correct_ci_low is not None
-    assert row.cost_per_correct_ci_low <= 0.005 <= (row.cost_per_correct_ci_high or math.inf)
+    # the accuracy interval worked from its definition with mpmath (tests/metrics/independent.py)
+    low, high, _ = jeffreys_effective([4, 4, 4, 3], [2, 1, 0, 3])
+    assert (row.ci_low, row.ci_high) == pytest.approx((low, high), abs=1e-9)
+    assert row.ci_method == "Jeffreys at the item-clustered effective sample size, t-calibrated (m-1 df)"
+
+
+def test_cost_per_correct_interval_is_the_exact_bootstrap_percentile(
+    make_samples: Callable[..., pd.DataFrame],
+) -> None:
+    """Against the exact bootstrap distribution: all 4^4 equally likely resamples of the 4 judged items."""
+    (row,) = summarize(hand_run(make_samples), {"m": H100_AT_3_60}, seed=5, n_bootstrap=20_000)
+    # judged cost per item: 4, 4, 4, 3 engine seconds at $0.002; correct: 2, 1, 0, 3
+    cost, correct = np.array([0.008, 0.008, 0.008, 0.006]), np.array([2, 1, 0, 3])
+    picks = np.array(list(itertools.product(range(4), repeat=4)))
+    with np.errstate(divide="ignore"):
+        ratios = np.where(correct[picks].sum(1) > 0, cost[picks].sum(1) / correct[picks].sum(1), np.inf)
+    low, high = row.cost_per_correct_ci_low, row.cost_per_correct_ci_high
+    assert low is not None and high is not None
+    slack = 0.006  # about 5 Monte Carlo standard errors of a 2.5% tail share over 20,000 draws
+    assert np.mean(ratios < low) <= 0.025 + slack and np.mean(ratios <= low) >= 0.025 - slack
+    assert np.mean(ratios > high) <= 0.025 + slack and np.mean(ratios >= high) >= 0.025 - slack
 
 
 def test_same_seed_same_row_and_order_does_not_matter(make_samples: Callable[..., pd.DataFrame]) -> None:
@@ -226,11 +245,15 @@ def test_missing_engine_time_of_an_answer_makes_its_cost_unknown(
     assert row.accuracy == 0.75  # accuracy does not depend on it
 
 
-def test_no_spread_between_items_gives_a_wilson_interval(make_grid: Callable[..., pd.DataFrame]) -> None:
+def test_no_spread_between_items_counts_each_item_as_one_answer(
+    make_grid: Callable[..., pd.DataFrame],
+) -> None:
     (row,) = summarize(make_grid([[True]] * 4), {}, n_bootstrap=100)
     assert row.accuracy == 1.0 and row.stderr == 0.0
-    assert (row.ci_low, row.ci_high) == pytest.approx((4 / (4 + Z**2), 1.0))
-    assert row.ci_method == "wilson over items (no variation between items)"
+    low, high, no_spread = jeffreys_effective([1] * 4, [1] * 4)
+    assert no_spread and high == 1.0 and low < 0.5  # 4 items prove little: not a zero-width interval
+    assert (row.ci_low, row.ci_high) == pytest.approx((low, high), abs=1e-9)
+    assert row.ci_method == "Jeffreys with each item as one answer (no variation between items), t-calibrated"
 
 
 def test_one_row_per_model_and_task_sorted(make_grid: Callable[..., pd.DataFrame]) -> None:

@@ -1,13 +1,32 @@
-"""Fixtures of the report tests: synthetic run directories under the test's tmp_path."""
+"""Fixtures of the report tests: synthetic run directories under the test's tmp_path.
+
+Browser tests skip, with one line saying how to get it, where no Chromium is installed
+(CI's ``.ci/run`` installs it, so they always run there).
+"""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from synthetic_runs import RunWriter, write_run
+
+NO_CHROMIUM = pytest.mark.skip(reason="no Chromium installed: apt-get install chromium (CI's .ci/run does)")
+
+
+def chromium_installed() -> bool:
+    return shutil.which("chromium") is not None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if chromium_installed():
+        return
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(NO_CHROMIUM)
 
 
 @pytest.fixture

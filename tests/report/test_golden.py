@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from evals.report import build_leaderboard, build_report, merge_runs
 from evals.report.csv_json import render_csv
 from evals.report.leaderboard import Leaderboard
 from evals.report.markdown import render_markdown
+from tests.metrics.independent import t_two_sided_p
 
 # model: ((correct on task-a, task-b), tokens per answer, engine seconds per sample, (CI a, CI b))
 MODELS = {
@@ -107,10 +109,10 @@ def test_model_without_every_task_has_no_aggregate(golden: Leaderboard) -> None:
     ("model", "tokens", "cost", "cost_display", "per_correct", "per_correct_display"),
     [
         # A: task-a 100 tokens, 1 s = $0.001; task-b 300 tokens, 3 s = $0.003.
-        # per correct = (0.001 + 0.003) / (0.75 + 0.85)
-        ("A", 200.0, 0.002, "$0.00200", 0.004 / 1.6, "$0.00250"),
+        # per correct = (0.001 + 0.003) / (0.75 + 0.85); displayed per 1,000 answers.
+        ("A", 200.0, 0.002, "$2.00", 0.004 / 1.6, "$2.50"),
         # B: 50 tokens, 0.5 s = $0.0005 on both; per correct = 0.001 / 1.5
-        ("B", 50.0, 0.0005, "$0.000500", 0.001 / 1.5, "$0.000667"),
+        ("B", 50.0, 0.0005, "$0.500", 0.001 / 1.5, "$0.667"),
         # D is unpriced: n/a, never $0.
         ("D", 100.0, None, "n/a", None, "n/a"),
     ],
@@ -143,34 +145,44 @@ def test_rates_and_task_cells(golden: Leaderboard) -> None:
     assert a.tasks["task-b"].cost_per_answer.value == pytest.approx(0.003)
 
 
+def paired_t_p(worse: int, items: int) -> float:
+    """Paired t p-value when ``worse`` of ``items`` differences are -1 and the rest 0, by hand.
+
+    mean = -w/m, sd^2 = (w - w^2/m) / (m - 1), t = mean / (sd / sqrt(m)) on m - 1 df; the
+    tail integrates the t density (tests/metrics/independent.py).
+    """
+    sd = math.sqrt((worse - worse**2 / items) / (items - 1))
+    return t_two_sided_p(worse / items / (sd / math.sqrt(items)), items - 1)
+
+
 @pytest.mark.parametrize(
-    ("model", "difference", "p_value", "p_display"),
+    ("model", "difference", "worse", "items", "p_display"),
     [
-        # B vs A: A alone right on a-014 and b-016, B alone on none: exact McNemar 2 * (1/2)^2.
-        ("B", -2 / 40, 0.5, "p = 0.500"),
-        # F vs A: 2 + 3 items where only A is right: 2 * (1/2)^5.
-        ("F", -5 / 40, 2 / 2**5, "p = 0.062"),
-        # D vs A: 5 + 5 items: 2 * (1/2)^10.
-        ("D", -10 / 40, 2 / 2**10, "p = 0.002"),
-        # C vs A on the 20 task-a items they share: 11 items (4..14): 2 * (1/2)^11.
-        ("C", -11 / 20, 2 / 2**11, "p < 0.001"),
+        # B vs A: A alone right on a-014 and b-016, B alone on none: t = 1.43 on 39 df.
+        ("B", -2 / 40, 2, 40, "p = 0.160"),
+        # F vs A: 2 + 3 items where only A is right: t = 2.36 on 39 df.
+        ("F", -5 / 40, 5, 40, "p = 0.023"),
+        # D vs A: 5 + 5 items: t = 3.61 on 39 df.
+        ("D", -10 / 40, 10, 40, "p < 0.001"),
+        # C vs A on the 20 task-a items they share: 11 items (4..14): t = 4.82 on 19 df.
+        ("C", -11 / 20, 11, 20, "p < 0.001"),
     ],
 )
 def test_paired_difference_to_the_leader(
-    golden: Leaderboard, model: str, difference: float, p_value: float, p_display: str
+    golden: Leaderboard, model: str, difference: float, worse: int, items: int, p_display: str
 ) -> None:
     row = next(r for r in golden.rows if r.model == model)
     assert row.vs_leader.value == pytest.approx(difference)
     assert row.vs_leader.display.startswith(f"{100 * difference:+.1f} pts")
-    assert row.vs_leader_p.value == pytest.approx(p_value)
+    assert row.vs_leader_p.value == pytest.approx(paired_t_p(worse, items), rel=1e-9)
     assert row.vs_leader_p.display == p_display
-    assert row.vs_leader_detail is not None and row.vs_leader_detail.test == "exact McNemar"
+    assert row.vs_leader_detail is not None and row.vs_leader_detail.test == "paired t over items (m-1 df)"
     assert ("(on 20 common items)" in row.vs_leader.display) == (model == "C")
 
 
 def test_leader_row_and_pareto_front(golden: Leaderboard) -> None:
     a = golden.rows[0]
-    assert (a.vs_leader.value, a.vs_leader.display, a.vs_leader_p.value) == (0.0, "leader", None)
+    assert (a.vs_leader.value, a.vs_leader.display, a.vs_leader_p.value) == (0.0, "-", None)
     # B is cheaper than F and more accurate: F is dominated; A is the most accurate.
     assert golden.pareto_front == ("A", "B")
     assert set(golden.not_plotted) == {"C", "D"}
@@ -181,9 +193,13 @@ def test_leader_row_and_pareto_front(golden: Leaderboard) -> None:
 def test_markdown_and_csv_carry_the_same_figures(golden: Leaderboard) -> None:
     markdown = render_markdown(golden)
     assert (
-        "| =1 | A | 80.0% [75.0, 85.0] | 75.0% [69.0, 81.0] | 85.0% [77.0, 93.0] | 200 | $0.00200 | $0.00250 "
-        "| 2.5% | 2.5% | leader | - |"
+        "| =1 | A | 80.0% [75.0, 85.0] | 75.0% [69.0, 81.0] | 85.0% [77.0, 93.0] | 200 | $2.00 | $2.50 "
+        "| 2.5% | 2.5% | - | - |"
     ) in markdown
+    assert (
+        "| $ per 1k answers | $ per 1k correct | Truncated | No answer | Delta vs A [95% CI] | p |"
+        in markdown
+    )
     d_line = next(line for line in markdown.splitlines() if line.startswith("| 4 | D |"))
     assert "| n/a | n/a |" in d_line and "$0 " not in d_line
     table = list(csv.DictReader(io.StringIO(render_csv(golden))))

@@ -13,9 +13,9 @@ from evals.report import build_report
 from evals.report.htmlkit import json_block, script_json
 from evals.report.redact import placeholder, redact_samples, redacted_tasks
 from evals.report.viewer import split_reasoning
+from tests.conftest import BenchmarkData
 
 REPO = Path(__file__).resolve().parents[2]
-GPQA = REPO / ".." / "shared" / "data" / "gpqa_diamond" / "test.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -66,10 +66,9 @@ def test_no_output_becomes_markup_in_any_file(make_run: RunWriter, tmp_path: Pat
     assert "Content-Security-Policy" in page and "script-src &#x27;sha256-" in page
 
 
-def gpqa_items(n: int = 5) -> list[dict[str, str]]:
-    if not GPQA.is_file():
-        pytest.fail(f"benchmark data not found at {GPQA}; tests need ../shared/data")
-    with GPQA.open(encoding="utf-8") as handle:
+def gpqa_items(data: BenchmarkData, n: int = 5) -> list[dict[str, str]]:
+    """The first GPQA items: synthetic ones in its schema (fixtures), or the real ones (full data)."""
+    with (data.path / "gpqa_diamond" / "test.jsonl").open(encoding="utf-8") as handle:
         return [json.loads(line) for _, line in zip(range(n), handle, strict=False)]
 
 
@@ -83,10 +82,11 @@ def report_text(root: Path) -> str:
 
 
 @pytest.fixture
-def gpqa_run(make_run: RunWriter) -> tuple[Path, list[str], list[str]]:
+def gpqa_run(make_run: RunWriter, benchmark_data: BenchmarkData) -> tuple[Path, list[str], list[str]]:
     """GPQA items as a model sees and echoes them, beside an arithmetic task."""
     rows = []
-    for index, item in enumerate(gpqa_items()):
+    items = gpqa_items(benchmark_data)
+    for index, item in enumerate(items):
         options = [item["Correct Answer"], item["Incorrect Answer 1"], item["Incorrect Answer 2"],
                    item["Incorrect Answer 3"]]  # fmt: skip
         prompt = item["Question"] + "\n" + "\n".join(f"{'ABCD'[i]}) {o}" for i, o in enumerate(options))
@@ -96,8 +96,8 @@ def gpqa_run(make_run: RunWriter) -> tuple[Path, list[str], list[str]]:
         rows.append(
             sample("m", "arith", f"arith-{index}", prompt=f"What is {index} plus one hundred and seven?")
         )
-    questions = [f for item in gpqa_items() for f in fragments(item["Question"], 30)]
-    choices = [f for item in gpqa_items() for key in ("Correct Answer", "Incorrect Answer 1")
+    questions = [f for item in items for f in fragments(item["Question"], 30)]
+    choices = [f for item in items for key in ("Correct Answer", "Incorrect Answer 1")
                for f in fragments(item[key], 12)]  # fmt: skip
     assert len(questions) >= 5 and len(choices) >= 2  # enough to detect a leak
     return make_run("gpqa-run", rows), questions, choices

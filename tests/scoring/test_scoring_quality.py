@@ -1,4 +1,4 @@
-"""Quality bars of issue 3 on the real data in ../shared/data.
+"""Quality bars of issue 3 on the benchmark fixtures and, with EVALS_DATA_DIR, on the full data.
 
 Reference answers scored as model outputs: against their own gold (judged correct) and
 against the next item's gold, pairs with equal gold strings skipped (judged incorrect,
@@ -17,6 +17,7 @@ import pytest
 from evals.records import AnswerType, Status
 from evals.scoring import Scorer, ScoreRequest
 from evals.scoring.boxed import last_boxed
+from tests.conftest import BenchmarkData
 
 
 def _rows(data: Path, task: str) -> list[dict[str, str]]:
@@ -49,25 +50,26 @@ def scorer() -> Iterator[Scorer]:
         yield shared
 
 
-def test_math_reference_solutions(scorer: Scorer, shared_data: Path) -> None:
-    rows = _rows(shared_data, "math")
-    assert len(rows) == 5000
+def test_math_reference_solutions(scorer: Scorer, benchmark_data: BenchmarkData) -> None:
+    rows = _rows(benchmark_data.path, "math")
+    assert len(rows) == 5000 or not benchmark_data.full
     golds = [last_boxed(row["solution"]) or "" for row in rows]
     own, other, failures = _shares(scorer, [r["solution"] for r in rows], golds, "math")
     assert own >= 0.998, failures[:10]
     assert other <= 0.001
 
 
-def test_math500_answers(scorer: Scorer, shared_data: Path) -> None:
-    rows = _rows(shared_data, "math500")
+def test_math500_answers(scorer: Scorer, benchmark_data: BenchmarkData) -> None:
+    rows = _rows(benchmark_data.path, "math500")
     answers = [row["answer"] for row in rows]
     own, other, failures = _shares(scorer, answers, answers, "math")
     assert own == 1.0, failures
-    assert other <= 0.005
+    # Some neighbouring golds are equivalent ("5" and "x=5" in the fixtures): allow one pair.
+    assert other <= max(0.005, 1.5 / len(rows))
 
 
-def test_gsm8k_reference_answers(scorer: Scorer, shared_data: Path) -> None:
-    rows = _rows(shared_data, "gsm8k")
+def test_gsm8k_reference_answers(scorer: Scorer, benchmark_data: BenchmarkData) -> None:
+    rows = _rows(benchmark_data.path, "gsm8k")
     golds = [row["answer"].rsplit("####", 1)[1].strip().replace(",", "") for row in rows]
     own, other, failures = _shares(scorer, [r["answer"] for r in rows], golds, "number")
     assert own == 1.0, failures
