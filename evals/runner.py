@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from evals.finalize import join_items, score_frame, write_results
 from evals.finalize_budgets import write_budget_results
 from evals.generation.base import GenerationBackend
 from evals.generation.served import api_price_key, served_model
-from evals.generation.vllm_backend import resolve_engine_setup
+from evals.generation.vllm_backend import reproducibility_note, resolve_engine_setup
 from evals.hardware import Hardware
 from evals.judge import JudgeOptions, judge_samples
 from evals.manifest import build_manifest
@@ -68,8 +69,11 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     detected = options.executor.hardware(tensor_parallel)  # a Ray run probes a worker node
     hardware = _priced_hardware(suite, detected)
     # The engine is set up for what it runs on; the suite's hardware only prices the run.
-    setups = {m.label: resolve_engine_setup(m.entry.engine, detected.accelerator != "cpu-core")
-              for m in plan.models}  # fmt: skip
+    on_gpu = detected.accelerator != "cpu-core"
+    setups = {m.label: resolve_engine_setup(m.entry.engine, on_gpu) for m in plan.models}
+    notes = {reproducibility_note(m.engine, m.backend, on_gpu) for m in suite.models}
+    for note in sorted(n for n in notes if n):
+        print(f"evals: note: {note}", file=sys.stderr)
     store = open_store(options.out or default_run_dir(suite))
     store.open_for(build_manifest(plan, hardware, setups, SCORER_VERSION))
     groups = engine_groups(plan.models, setups)

@@ -55,10 +55,13 @@ class EngineSpec(_Spec):
     max_model_len: int | None = Field(None, ge=16)
     gpu_memory_utilization: float | None = Field(None, gt=0.0, le=1.0)
     enforce_eager: bool | None = None
-    # None: in-process on CPU (1.6x faster on 2 cores, deterministic), vLLM's default on GPU.
+    # None: in-process on CPU (1.6x faster on 2 cores), vLLM's default on GPU.
     in_process: bool | None = None
     kv_cache_gib: float | None = Field(None, gt=0.0)
     max_num_seqs: int | None = Field(None, ge=1)
+    # Shard-invariant outputs: the same text whatever the workers, shards, batches or resume
+    # point (see evals.generation.vllm_backend.resolve_engine_setup for what it changes).
+    reproducible: bool = False
 
 
 class ServerSpec(_Spec):

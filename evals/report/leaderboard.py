@@ -16,9 +16,11 @@ import pandas as pd
 
 from evals.errors import EvalsError
 from evals.metrics import PairedComparison, SummaryRow, paired_comparison
+from evals.published import PublishedScoreSpec, load_published
 from evals.report import cells
 from evals.report.cells import NA, Cell
 from evals.report.merge import MergedRuns, Run
+from evals.report.published_cells import published_by_cell, with_published
 from evals.report.schema import (
     DEFINITIONS,
     GENERATOR,
@@ -81,6 +83,7 @@ def build_leaderboard(
         and overall[model].value is not None
     }
     front = pareto_front(points)
+    published = published_by_cell(merged, load_published())
     rows = tuple(
         _row(
             model,
@@ -93,6 +96,7 @@ def build_leaderboard(
             comparisons,
             model in front,
             metrics[model],
+            published,
         )
         for model in order
     )
@@ -124,6 +128,7 @@ def _row(
     comparisons: Mapping[tuple[str, str | None], PairedComparison],
     on_front: bool,
     metrics: dict[str, Cell],
+    published: Mapping[tuple[str, str], PublishedScoreSpec] | None = None,
 ) -> LeaderboardRow:
     pooled = comparisons.get((model, None))
     return LeaderboardRow(
@@ -132,7 +137,10 @@ def _row(
         overall=overall,
         sample_metrics=metrics,
         tasks={
-            t: _task_result(rows[t], run_of[(model, t)], comparisons.get((model, t)), model == leader)
+            t: with_published(
+                _task_result(rows[t], run_of[(model, t)], comparisons.get((model, t)), model == leader),
+                (published or {}).get((model, t)),
+            )
             for t in tasks
             if t in rows
         },

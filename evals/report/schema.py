@@ -58,6 +58,9 @@ DEFINITIONS: dict[str, str] = {
     "the cost per correct answer of a workload with as many questions from each task.",
     "rates": "Truncated and no-answer rates: share of judged answers cut at max_tokens or with no "
     "extractable answer; the aggregate is the mean over tasks.",
+    "published": "Published: the score the model's paper or card reports for this task "
+    "(evals/published.yaml, with its protocol and source), and whether it lies inside our 95% CI; "
+    "'evals diagnose RUN' ranks likely causes of a gap.",
     "pareto": "Pareto frontier: models that no other model beats on both overall accuracy and cost "
     "per answer (at least as accurate, at most as costly, better in one).",
 }
@@ -85,6 +88,10 @@ class TaskResult(BaseModel):
     vs_leader_p: Cell
     cost_basis: str
     samples_page: str
+    # The published figure for this model alias and task (evals/published.yaml), if any.
+    published: Cell = Cell(value=None, display="n/a")
+    published_standing: str | None = None  # inside / above / below our 95% CI
+    published_source: str | None = None
 
 
 class LeaderboardRow(BaseModel):
