@@ -14,9 +14,9 @@ from html import escape
 
 from evals.metrics import SummaryRow, read_summary
 from evals.report import cells
-from evals.report.leaderboard import pareto_front
 from evals.report.merge import MergedRuns
 from evals.report.plots import PALETTE, Axis, _axes, _svg, _text, nice_ticks
+from evals.report.ranking import pareto_front
 
 TRUNCATION_FLAG = 0.05  # a model x task whose answers hit the cap more often than this is flagged
 

@@ -91,10 +91,13 @@ def _main_row(board: Leaderboard, row: LeaderboardRow) -> list[tuple[str, str]]:
 
 
 def task_table(board: Leaderboard) -> str:
+    # The published column only where some cell has a published figure (keeps the table narrow).
+    published = any(t.published.value is not None for row in board.rows for t in row.tasks.values())
     header = [
         ("Model", "text"),
         ("Task", "text"),
         ("Accuracy [95% CI]", "num-desc"),
+        *([("Published", "num-desc")] if published else []),
         *((metric, "num-desc") for metric in board.shown_metrics),
         ("Items x samples", "num-desc"),
         ("Unjudged", "num-asc"),
@@ -114,6 +117,7 @@ def task_table(board: Leaderboard) -> str:
                     (row.model, esc(row.model)),
                     (t.task, esc(t.task)),
                     _cell(t.accuracy, t.samples_page),  # links to the answers
+                    *([_cell(t.published)] if published else []),
                     *(_cell(t.sample_metrics.get(m, _NA_CELL)) for m in board.shown_metrics),
                     (str(t.n_items), f"{t.n_items} x {t.samples_per_item}"),
                     (str(t.n_unscored), str(t.n_unscored)),

@@ -6,6 +6,7 @@ import pytest
 from synthetic_runs import RunWriter, outcomes, task_samples
 
 from evals.report import build_leaderboard, merge_runs
+from evals.report.index_page import task_table
 from evals.report.markdown import render_markdown
 
 # The synthetic manifest's model ref is the label, so these labels are aliases with a
@@ -35,3 +36,12 @@ def test_published_beside_ours(
     assert "SmolLM2-135M-Instruct model card" in (ours.published_source or "")
     assert results["my-model"].published.value is None  # no published figure: n/a
     assert f"1.4% ({expected} our CI)" in render_markdown(board)
+    assert f"1.4% ({expected} our CI)" in task_table(board)  # the HTML page's per-task table too
+
+
+def test_no_published_column_when_no_model_has_a_figure(make_run: RunWriter) -> None:
+    rows = task_samples("my-model", "gsm8k", outcomes(20, 5))
+    board = build_leaderboard(
+        merge_runs([make_run("run", rows)]), redacted_tasks=frozenset(), publishable=True
+    )
+    assert "Published" not in task_table(board)
