@@ -25,7 +25,7 @@ when that null's anytime p-value 1 / max_s K_s is <= alpha.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -202,3 +202,21 @@ def difference_sequence(
         float(path.p_value[-1, 0]),
         method_name(population),
     )
+
+
+Decision = Literal["a better", "b better", "equivalent"]
+
+
+def decide(low: float, high: float, margin: float) -> Decision | None:
+    """What a confidence sequence (open ends, for a minus b) settles, or None while open.
+
+    An order wins over equivalence: a sequence above 0 and within the margin says
+    "a better". Ends that meet (every item seen) are the item set's exact difference.
+    """
+    if high <= 0 and low < 0:
+        return "b better"
+    if low >= 0 and high > 0:
+        return "a better"
+    if -margin <= low and high <= margin:
+        return "equivalent"
+    return None

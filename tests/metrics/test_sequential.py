@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from evals.metrics.sequential import (
     accuracy_sequence,
+    decide,
     difference_sequence,
     running_log_capital,
     sequence_path,
@@ -129,3 +130,20 @@ def test_time_uniform_coverage_without_replacement() -> None:
         order = rng.permutation(population)
         misses += bool(running_log_capital(order, truth, population=200)[-1, 0] >= math.log(20))
     assert misses / 400 <= 0.05
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "margin", "expected"),
+    [
+        pytest.param(0.0, 0.2, 0.0, "a better", id="open interval above 0"),
+        pytest.param(-0.2, 0.0, 0.0, "b better", id="open interval below 0"),
+        pytest.param(-0.1, 0.2, 0.0, None, id="holds 0: open"),
+        pytest.param(-0.01, 0.01, 0.02, "equivalent", id="inside the margin"),
+        pytest.param(-0.01, 0.03, 0.02, None, id="crosses the margin"),
+        pytest.param(0.0, 0.01, 0.02, "a better", id="above 0 and inside the margin: the order wins"),
+        pytest.param(0.0, 0.0, 0.0, "equivalent", id="every item seen, no difference"),
+        pytest.param(0.005, 0.005, 0.0, "a better", id="every item seen, a ahead"),
+    ],
+)
+def test_decisions(low: float, high: float, margin: float, expected: str | None) -> None:
+    assert decide(low, high, margin) == expected
