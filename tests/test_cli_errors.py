@@ -59,6 +59,26 @@ CASES = [
     ("missing config file", ["--config", "no-such-suite.yaml"], None, ["no-such-suite.yaml"]),
     ("config and flags", ["--config", "default", "--model", "x"], None, ["--config"]),
     ("unknown flag", ["--modle", "x"], None, ["--modle"]),
+    # issue 13: stopping rules are checked before any engine starts
+    ("until ci=0", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=0"], None,
+     ["--until", "ci=0", "0 < W"]),
+    ("until ci=2", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=2"], None,
+     ["--until", "ci=2", "0 < W"]),
+    ("until ci=abc", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=abc"], None,
+     ["--until", "number"]),
+    ("unknown until rule", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "sometimes"], None,
+     ["--until", "unknown rule 'sometimes'", "decided"]),
+    ("margin without until", ["--model", "smollm2-135m", "--task", "arith-easy", "--margin", "0.01"], None,
+     ["--margin", "decided"]),
+    ("margin with until ci", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=0.05",
+                              "--margin", "0.01"], None, ["--margin", "decided"]),
+    ("negative max-usd", ["--model", "smollm2-135m", "--task", "arith-easy", "--max-usd", "-1"], None,
+     ["--max-usd"]),
+    ("margin on a suite without until", ["--margin", "0.01"],
+     _setup_config("models:\n  - model: smollm2-135m\ntasks: [arith-easy]\n"), ["--margin", "decided"]),
+    ("unknown until rule in a suite file", [],
+     _setup_config("models:\n  - model: smollm2-135m\ntasks: [arith-easy]\nuntil: soon\n"),
+     ["suite.yaml", "until", "unknown rule 'soon'"]),
 ]  # fmt: skip
 
 

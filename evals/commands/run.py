@@ -20,7 +20,9 @@ _FLAG_FOR_FIELD = {
     "top_p": "--top-p", "max_tokens": "--max-tokens", "seed": "--seed",
     "tensor_parallel_size": "--tensor-parallel-size", "max_model_len": "--max-model-len",
     "gpu_memory_utilization": "--gpu-memory-utilization", "dtype": "--dtype",
+    "until": "--until", "margin": "--margin", "alpha": "--alpha", "max_usd": "--max-usd",
 }  # fmt: skip
+_STOPPING_FLAGS = ("until", "margin", "alpha", "max_usd")
 
 
 def register(subparsers: Any) -> None:
@@ -48,6 +50,18 @@ def register(subparsers: Any) -> None:
     served.add_argument("--api-key-env", help="environment variable holding the API key")
     served.add_argument("--max-concurrency", type=int, help="requests in flight (openai backend)")
     served.add_argument("--api-price", help="price-table key for token-priced APIs")
+    adaptive = parser.add_argument_group("adaptive (stop generating when the answer is known)")
+    adaptive.add_argument(
+        "--until",
+        metavar="ci=W|decided",
+        help="ci=W: each model x task until its 95%% CI half-width <= W; "
+        "decided: until every pair of models is ordered or equal within --margin",
+    )
+    adaptive.add_argument(
+        "--margin", type=float, help="with --until decided: equal within +/- this (default 0)"
+    )
+    adaptive.add_argument("--alpha", type=float, help="error rate of the stopping rule (default 0.05)")
+    adaptive.add_argument("--max-usd", type=float, help="stop when the run's priced cost reaches this")
     ray = parser.add_argument_group("distributed (Ray)")
     ray.add_argument("--ray", metavar="auto|local|ADDRESS", help="run on a Ray cluster")
     ray.add_argument("--num-workers", type=int, help="engine workers (default: one per node's share)")
@@ -61,11 +75,11 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _flag_problems(error: ConfigError) -> ConfigError:
+def _flag_problems(error: ConfigError, source: str = "command line") -> ConfigError:
     """Rewrite 'command line: models.0.generation.samples: ...' as '--samples: ...'."""
     problems = []
     for problem in error.problems:
-        match = re.match(r"command line: ([\w.]+): (.*)", problem)
+        match = re.match(rf"{re.escape(source)}: ([\w.]+): (.*)", problem)
         field = match.group(1).rsplit(".", 1)[-1] if match else ""
         if match and field in _FLAG_FOR_FIELD:
             problems.append(f"{_FLAG_FOR_FIELD[field]}: {match.group(2)}")
@@ -105,7 +119,11 @@ def suite_from_flags(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.limit is not None:
         data["limit"] = args.limit
-    return data
+    return {**data, **_stopping_keys(args)}
+
+
+def _stopping_keys(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: getattr(args, key) for key in _STOPPING_FLAGS if getattr(args, key) is not None}
 
 
 def _builtin_suite(name: str) -> Path | None:
@@ -131,8 +149,12 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
         if not path.exists() and os.sep not in args.config and not args.config.endswith(".yaml"):
             path = _builtin_suite(args.config) or path
         suite = load_suite_file(path)
-        if args.limit is not None:
-            suite = parse_suite({**suite.model_dump(mode="json"), "limit": args.limit}, str(path))
+        overrides = {**({"limit": args.limit} if args.limit is not None else {}), **_stopping_keys(args)}
+        if overrides:
+            try:
+                suite = parse_suite({**suite.model_dump(mode="json"), **overrides}, str(path))
+            except ConfigError as error:
+                raise _flag_problems(error, str(path)) from None
         return suite, str(path)
     if not args.model or not args.task:
         raise EvalsError("give --model and --task (or --config SUITE.yaml)")
