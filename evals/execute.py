@@ -50,12 +50,16 @@ class EngineGroup:
         return self.models[0]
 
 
+def engine_key(model: ModelPlan) -> tuple[str, str, str]:
+    """Entries with the same key share one engine."""
+    entry = model.entry
+    return entry.backend, str(model.model.path_or_id), entry.engine.model_dump_json()
+
+
 def engine_groups(models: Sequence[ModelPlan], setups: dict[str, EngineSetup]) -> list[EngineGroup]:
     grouped: dict[tuple[str, str, str], list[ModelPlan]] = {}
     for model in models:
-        entry = model.entry
-        key = (entry.backend, str(model.model.path_or_id), entry.engine.model_dump_json())
-        grouped.setdefault(key, []).append(model)
+        grouped.setdefault(engine_key(model), []).append(model)
     return [EngineGroup(tuple(group), setups[group[0].label]) for group in grouped.values()]
 
 
@@ -111,19 +115,41 @@ class LocalExecutor:
         return detect_hardware(tensor_parallel_size)
 
     def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
+        session = LocalSession(self.backend, quiet, keep_open=False)
+        try:
+            return session.run(groups, store, seed)
+        finally:
+            session.close()
+
+
+class LocalSession:
+    """Runs groups on this machine; with ``keep_open`` engines survive between calls (adaptive rounds)."""
+
+    def __init__(self, backend: BackendFactory, quiet: bool, *, keep_open: bool) -> None:
+        self._factory, self._quiet, self._keep_open = backend, quiet, keep_open
+        self._open: dict[tuple[str, str, str], GenerationBackend] = {}
+
+    def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int) -> int:
         generated = 0
         for group in groups:
             pending = pending_requests(group, store.done_keys(), seed)
             requests = [r for group_requests in pending.values() for r in group_requests]
             if not requests:
                 continue  # everything stored: the engine is never started
-            backend = self.backend(group.lead, group.setup, seed)
-            bars = progress_bars(group, pending, quiet)
+            key = engine_key(group.lead)
+            backend = self._open.get(key) or self._factory(group.lead, group.setup, seed)
+            self._open[key] = backend
+            bars = progress_bars(group, pending, self._quiet)
             try:
                 backend.generate(requests, functools.partial(store_completions, store, bars))
             finally:
                 for bar in bars.values():
                     bar.close()
-                backend.close()
+                if not self._keep_open:
+                    self.close()
             generated += len(requests)
         return generated
+
+    def close(self) -> None:
+        while self._open:
+            self._open.popitem()[1].close()

@@ -59,6 +59,7 @@ class SummaryRow(BaseModel):
     cost_source: str | None  # where the price was published
     bootstrap_seed: int
     n_bootstrap: int
+    stopped_by: str | None = None  # under --until: the rule that stopped generation, after how many items
 
 
 def write_summary(rows: Sequence[SummaryRow], path: Path) -> None:
