@@ -213,6 +213,8 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
         raise ConfigError(
             [f"{source}: models: two entries are both named {d!r}; give one a name" for d in duplicates]
         )
+    if suite.until == "decided" and len(suite.models) < 2:
+        raise ConfigError([f"{source}: until: decided compares models; give at least two"])
     return suite
 
 

@@ -72,6 +72,8 @@ CASES = [
      ["--margin", "decided"]),
     ("margin with until ci", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=0.05",
                               "--margin", "0.01"], None, ["--margin", "decided"]),
+    ("decided with one model", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "decided"], None,
+     ["decided", "two"]),
     ("negative max-usd", ["--model", "smollm2-135m", "--task", "arith-easy", "--max-usd", "-1"], None,
      ["--max-usd"]),
     ("margin on a suite without until", ["--margin", "0.01"],

@@ -186,12 +186,34 @@ def handle(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         outcome = run_suite(suite, options)
     rows = [row.model_dump(mode="json") for row in outcome.rows]
+    adaptive = outcome.adaptive.model_dump(mode="json") if outcome.adaptive else None
     if args.json:
         payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated, "summary": rows}
-        print(json.dumps(payload, indent=2))
+        print(json.dumps({**payload, **({"adaptive": adaptive} if adaptive else {})}, indent=2))
     elif args.quiet:
         print(outcome.run_dir)
     else:
         print(format_summary(outcome.rows))
+        for line in _adaptive_lines(outcome.adaptive):
+            print(line)
         print(f"\nrun directory: {outcome.run_dir}  (generated {outcome.generated} new samples)")
     return 0
+
+
+def _adaptive_lines(outcome: Any) -> list[str]:
+    """What --until did, for the terminal (the manifest's ``adaptive`` has it all)."""
+    if outcome is None:
+        return []
+    lines = [f"\n--until {outcome.until or '-'}: {outcome.statistics}"]
+    for track in outcome.tracks:
+        lines.append(
+            f"  {track.model} / {track.task}: {track.stopped_by} after {track.items} of "
+            f"{track.items_total} items ({track.samples} of {track.samples_total} samples)"
+        )
+    for pair in outcome.pairs:
+        verdict = pair.decision or "undecided"
+        lines.append(
+            f"  {pair.task}: {pair.model_a} - {pair.model_b} = {pair.difference:+.3f} "
+            f"({pair.ci_low:+.3f}, {pair.ci_high:+.3f}), p={pair.p_value:.3g}: {verdict}"
+        )
+    return lines
