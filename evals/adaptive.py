@@ -199,7 +199,16 @@ def check_rules(
     rules: StopRules,
     costs: dict[str, CostBasis],
 ) -> None:
-    """Stop the model x tasks whose rule is met after this round (the statistical rules first)."""
+    """Stop the model x tasks whose rule is met after this round (the statistical rules first).
+
+    A model x task whose items have all been seen is stopped by that ("all items"):
+    its intervals are then exact, so every rule would be met trivially.
+    """
+    for key in active:
+        track = tracks[key]
+        if track.visited == len(track.order):
+            track.stopped_by = ALL_ITEMS
+    active = [key for key in active if tracks[key].stopped_by is None]
     if rules.ci_width is not None:
         for label, task in active:
             track = tracks[(label, task)]
@@ -219,10 +228,6 @@ def check_rules(
         if spent is not None and spent >= rules.max_usd:
             for key in active:
                 tracks[key].stopped_by = tracks[key].stopped_by or f"max_usd={rules.max_usd:g}"
-    for key in active:
-        track = tracks[key]
-        if track.stopped_by is None and track.visited == len(track.order):
-            track.stopped_by = ALL_ITEMS
 
 
 def task_pairs(
