@@ -26,7 +26,13 @@ from pydantic import BaseModel, ConfigDict
 
 from evals.execute import EngineGroup
 from evals.metrics import CostBasis, SummaryRow, sample_costs
-from evals.metrics.sequential import ALPHA, accuracy_sequence, decide, difference_sequence
+from evals.metrics.sequential import (
+    ALPHA,
+    SequenceInterval,
+    accuracy_sequence,
+    decide,
+    difference_sequence,
+)
 from evals.plan import RunPlan
 from evals.suite import SuiteSpec, parse_until
 
@@ -119,6 +125,7 @@ class AdaptiveOutcome(BaseModel):
     alpha: float
     max_usd: float | None
     order: str  # how items were ordered
+    orders: dict[str, list[str]]  # each task's visiting order (item ids)
     round_items: dict[str, int]
     rounds: int
     cost_usd: float | None  # priced cost of the samples kept; None when a price is unknown
@@ -302,6 +309,7 @@ def adaptive_outcome(
         until=suite.until, margin=rules.margin, alpha=rules.alpha, max_usd=rules.max_usd,
         order=f"per task, a permutation seeded by sha256('evals-adaptive:{suite.seed}:<task>')",
         round_items={task: round_items(len(track.order)) for (_, task), track in tracks.items()},
+        orders={task: list(track.order) for (_, task), track in tracks.items()},
         rounds=rounds, cost_usd=total_cost(samples, costs), tracks=tuple(outcomes), pairs=tuple(pairs),
         statistics="every CI and p-value of this run is an anytime-valid confidence sequence "
         f"(alpha {rules.alpha:g}) without replacement from each task's items",
@@ -323,3 +331,14 @@ def anytime_rows(
             "stopped_by": f"{track.stopped_by} after {track.visited} of {len(track.order)} items",
         }))  # fmt: skip
     return replaced
+
+
+def anytime_paired(
+    samples: pd.DataFrame, model_a: str, model_b: str, task: str, order: Sequence[str], alpha: float
+) -> SequenceInterval | None:
+    """The anytime-valid difference a - b on a task of an adaptive run (for ``evals compare``)."""
+    values_a = item_values(samples, model_a, task, order)
+    values_b = item_values(samples, model_b, task, order)
+    common = [item for item in values_a.index if item in values_b.index]
+    differences = (values_a.loc[common] - values_b.loc[common]).to_numpy(dtype=np.float64)
+    return difference_sequence(differences, len(order), alpha)

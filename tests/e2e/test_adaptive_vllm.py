@@ -53,6 +53,17 @@ def test_until_decided_names_the_better_setup_early(tmp_path: Path) -> None:
     assert all(row["ci_method"].startswith("anytime-valid") for row in summary)
     assert all(row["stopped_by"].startswith("decided after") for row in summary)
     assert len(pd.read_parquet(tmp_path / "run" / "samples.parquet")) == 2 * pair["n_items"]
+    compare = run_cli(
+        ["compare", str(tmp_path / "run"), "--a", "greedy", "--b", "cut-short", "--json"], cwd=tmp_path
+    )
+    assert compare.returncode == 0, compare.stderr
+    (row,) = json.loads(compare.stdout)
+    assert row["test"].startswith("anytime-valid")
+    assert (row["ci_low"], row["ci_high"], row["p_value"]) == (
+        pair["ci_low"],
+        pair["ci_high"],
+        pair["p_value"],
+    )
 
 
 def test_a_stricter_rule_extends_a_run_to_what_it_would_have_given(tiny_model: Path, tmp_path: Path) -> None:
