@@ -8,17 +8,22 @@ completions to the same store as they finish.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TextIO
 
+from evals.atomic import atomic_write_json
+from evals.engine_log import ENGINE_LOG, engine_output_to
+from evals.errors import EvalsError
 from evals.generation.base import GenerationBackend, GenerationRequest
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
 from evals.hardware import Hardware, detect_hardware
 from evals.plan import ModelPlan
+from evals.probes import ProbeRequest, StoredSample, done_probe_keys, probe_requests, write_probe_part
 from evals.progress import TaskProgress
-from evals.records import Completion
-from evals.store import RunStore
+from evals.records import Completion, SampleKey
+from evals.store import MirroredRunStore, RunStore
 
 BackendFactory = Callable[[ModelPlan, EngineSetup, int], GenerationBackend]
 Pending = dict[tuple[str, str], list[GenerationRequest]]  # (model label, task) -> requests
@@ -35,7 +40,8 @@ def default_backend(model: ModelPlan, setup: EngineSetup, seed: int) -> Generati
         from evals.generation.hf_backend import make_hf_backend
 
         return make_hf_backend(model, setup, seed)
-    return VLLMBackend(str(model.model.path_or_id), model.entry.engine, setup, seed)
+    template_kwargs = model.entry.generation.chat_template_kwargs
+    return VLLMBackend(str(model.model.path_or_id), model.entry.engine, setup, seed, template_kwargs)
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,9 @@ class EngineGroup:
 def engine_key(model: ModelPlan) -> tuple[str, str, str]:
     """Entries with the same key share one engine."""
     entry = model.entry
-    return entry.backend, str(model.model.path_or_id), entry.engine.model_dump_json()
+    # Entries rendering prompts with other chat-template arguments need their own backend.
+    template = json.dumps(entry.generation.chat_template_kwargs, sort_keys=True)
+    return entry.backend, str(model.model.path_or_id), entry.engine.model_dump_json() + template
 
 
 def engine_groups(models: Sequence[ModelPlan], setups: dict[str, EngineSetup]) -> list[EngineGroup]:
@@ -72,14 +80,18 @@ def pending_requests(group: EngineGroup, done: set[tuple[str, str, str, int]], s
     }
 
 
-def progress_bars(group: EngineGroup, pending: Pending, quiet: bool) -> dict[tuple[str, str], TaskProgress]:
+def progress_bars(
+    group: EngineGroup, pending: Pending, quiet: bool, stream: TextIO | None = None
+) -> dict[tuple[str, str], TaskProgress]:
     bars: dict[tuple[str, str], TaskProgress] = {}
     for model in group.models:
         for task in model.tasks:
             total = len(task.prompts) * model.entry.generation.samples
             left = len(pending[(model.label, task.name)])
             label = f"{model.label} / {task.name}"
-            bars[(model.label, task.name)] = TaskProgress(label, total, total - left, quiet, len(bars))
+            bars[(model.label, task.name)] = TaskProgress(
+                label, total, total - left, quiet, len(bars), stream=stream
+            )
     return bars
 
 
@@ -92,7 +104,13 @@ def store_completions(
         by_task.setdefault((completion.key.model, completion.key.task), []).append(completion)
     for (label, task_name), completions in by_task.items():
         store.write_part(label, task_name, completions)
-        bars[(label, task_name)].update(len(completions))
+        bars[(label, task_name)].update(len(completions), sum(c.completion_tokens for c in completions))
+
+
+def show_in_flight(bars: dict[tuple[str, str], TaskProgress], tokens: Mapping[tuple[str, str], int]) -> None:
+    """Tokens of the unfinished samples of each model x task, for the bars' time left."""
+    for key, bar in bars.items():
+        bar.in_flight(tokens.get(key, 0))
 
 
 class Executor(Protocol):
@@ -110,46 +128,126 @@ class LocalExecutor:
     """One engine at a time on this machine; all pending samples of a group in one batched call."""
 
     backend: BackendFactory = default_backend
+    # Adaptive rounds (--until) keep their engines up between calls here; None: close after each group.
+    open_backends: dict[tuple[str, str, str], GenerationBackend] | None = None
 
     def hardware(self, tensor_parallel_size: int) -> Hardware:
         return detect_hardware(tensor_parallel_size)
 
+    def close_open(self) -> None:
+        """Close the engines kept up between calls."""
+        while self.open_backends:
+            self.open_backends.popitem()[1].close()
+
+    def _backend_for(self, group: EngineGroup, seed: int) -> GenerationBackend:
+        if self.open_backends is None:
+            return self.backend(group.lead, group.setup, seed)
+        key = engine_key(group.lead)
+        if key not in self.open_backends:
+            self.open_backends[key] = self.backend(group.lead, group.setup, seed)
+        return self.open_backends[key]
+
     def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
-        session = LocalSession(self.backend, quiet, keep_open=False)
-        try:
-            return session.run(groups, store, seed)
-        finally:
-            session.close()
-
-
-class LocalSession:
-    """Runs groups on this machine; with ``keep_open`` engines survive between calls (adaptive rounds)."""
-
-    def __init__(self, backend: BackendFactory, quiet: bool, *, keep_open: bool) -> None:
-        self._factory, self._quiet, self._keep_open = backend, quiet, keep_open
-        self._open: dict[tuple[str, str, str], GenerationBackend] = {}
-
-    def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int) -> int:
+        """Generate missing samples, then their missing budget probes on the same engine."""
         generated = 0
         for group in groups:
             pending = pending_requests(group, store.done_keys(), seed)
             requests = [r for group_requests in pending.values() for r in group_requests]
-            if not requests:
+            if not requests and not pending_probes(group, store):
                 continue  # everything stored: the engine is never started
-            key = engine_key(group.lead)
-            backend = self._open.get(key) or self._factory(group.lead, group.setup, seed)
-            self._open[key] = backend
-            bars = progress_bars(group, pending, self._quiet)
-            try:
-                backend.generate(requests, functools.partial(store_completions, store, bars))
-            finally:
-                for bar in bars.values():
-                    bar.close()
-                if not self._keep_open:
-                    self.close()
-            generated += len(requests)
+            # vLLM's own output goes to the run's engine.log, the bars to the terminal. Served
+            # backends print only what the user must act on (no usage reported, ...): kept.
+            offline = group.lead.entry.backend == "vllm"
+            with engine_output_to(store.root / ENGINE_LOG if offline else None) as terminal:
+                generated += self._run_group(group, pending, store, seed, quiet, terminal)
         return generated
 
-    def close(self) -> None:
-        while self._open:
-            self._open.popitem()[1].close()
+    def _run_group(
+        self, group: EngineGroup, pending: Pending, store: RunStore, seed: int, quiet: bool, terminal: TextIO
+    ) -> int:
+        """Generate the group's pending samples, then its missing probes, on one backend."""
+        requests = [r for group_requests in pending.values() for r in group_requests]
+        backend: GenerationBackend | None = None
+        try:
+            if requests:
+                backend = self._backend_for(group, seed)
+                bars = progress_bars(group, pending, quiet, terminal)
+                finished = functools.partial(store_completions, store, bars)
+                try:
+                    if isinstance(backend, VLLMBackend):  # reports tokens as they are generated
+                        backend.generate(requests, finished, functools.partial(show_in_flight, bars))
+                    else:
+                        backend.generate(requests, finished)
+                finally:
+                    for bar in bars.values():
+                        bar.close()
+                record_sent(store, group, backend)
+            probes = pending_probes(group, store)
+            if probes:
+                backend = backend or self._backend_for(group, seed)
+                probe_with(backend, probes, store)
+        finally:
+            if backend is not None and self.open_backends is None:
+                backend.close()
+        return len(requests)
+
+
+def record_sent(store: RunStore, group: EngineGroup, backend: GenerationBackend) -> None:
+    """Add to the manifest what a served model's requests carried (fields, refused temperature)."""
+    sent = getattr(backend, "sent", None)
+    manifest = store.read_manifest()
+    if not sent or manifest is None:
+        return
+    manifest["sent"] = {**manifest.get("sent", {}), **{model.label: sent for model in group.models}}
+    atomic_write_json(store.manifest_path, manifest)
+    if isinstance(store, MirroredRunStore):
+        store.upload(store.manifest_path)
+
+
+def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:
+    """Budget and fidelity probes of the group's stored samples that the store lacks."""
+    if not any(task.budgets for model in group.models for task in model.tasks):
+        return []
+    prompts = {
+        (m.label, t.name): {p.item.item_id: p for p in t.prompts} for m in group.models for t in m.tasks
+    }
+    closings = {
+        (t.name, p.item.item_id): c
+        for m in group.models
+        for t in m.tasks
+        for p, c in zip(t.prompts, t.closings, strict=True)
+    }
+    samples = [
+        StoredSample(
+            key=SampleKey(row["model"], row["task"], row["item_id"], row["sample_idx"]),
+            prompt=prompts[(row["model"], row["task"])][row["item_id"]],
+            output=row["output"],
+            output_token_ids=None if row["output_token_ids"] is None else tuple(row["output_token_ids"]),
+            completion_tokens=int(row["completion_tokens"]),
+            finished=row["finish_reason"] == "stop",
+        )
+        for row in store.read_completions().to_pylist()
+        if row["error"] is None
+        and (row["model"], row["task"]) in prompts
+        and row["item_id"] in prompts[(row["model"], row["task"])]
+    ]
+    done = done_probe_keys(store)
+    return [
+        request
+        for model in group.models
+        for task in model.tasks
+        for request in probe_requests(
+            [s for s in samples if (s.key.model, s.key.task) == (model.label, task.name)],
+            task.budgets, closings, task.probe_max_tokens, done,
+        )
+    ]  # fmt: skip
+
+
+def probe_with(backend: GenerationBackend, probes: Sequence[ProbeRequest], store: RunStore) -> None:
+    """Run probes on a backend that can (offline vLLM, replay); one clear error on others."""
+    probe = getattr(backend, "probe", None)
+    if probe is None:
+        raise EvalsError(
+            f"budget probes need a backend that continues token ids; {type(backend).__name__} cannot"
+        )
+    probe(probes, functools.partial(write_probe_part, store))

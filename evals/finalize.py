@@ -38,6 +38,7 @@ def join_items(completions: pa.Table, items: Mapping[tuple[str, str], Item]) -> 
     frame["gold"] = [items[k].gold for k in keys]
     frame["answer_type"] = [items[k].answer_type for k in keys]
     frame["choices"] = [list(items[k].choices) for k in keys]
+    frame["question"] = [items[k].question for k in keys]  # for scoring; not stored
     frame["subtask"] = [items[k].subtask for k in keys]
     return frame
 
@@ -54,6 +55,7 @@ def score_frame(frame: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
             choices=tuple(row.choices) if row.choices is not None else (),
             reasoning_in_prompt=str(row.prompt).rstrip().endswith("<think>"),
             finish_reason=row.finish_reason,
+            question=getattr(row, "question", None) or "",  # rescoring a stored run has none
         )
         for row, is_failed in zip(rows, failed, strict=True)
         if not is_failed

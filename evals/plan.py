@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from evals.errors import ConfigError
+from evals.errors import ConfigError, EvalsError
 from evals.generation.base import GenerationRequest, SamplingSettings, sample_seed
 from evals.generation.served import ServedModel, served_model, server_problems
 from evals.models import ResolvedModel, ensure_available, resolve_model, validate_model_ref
+from evals.probes import closing_text
 from evals.prompts import build_prompt
 from evals.records import Item, Prompt, SampleKey
 from evals.suite import ModelEntrySpec, SuiteSpec
@@ -25,6 +27,9 @@ class TaskPlan:
     task: LoadedTask
     prompts: tuple[Prompt, ...]  # one per item, same order as task.items
     max_tokens: int
+    budgets: tuple[int, ...] = ()  # thinking budgets read by forced-answer probes
+    closings: tuple[str, ...] = ()  # each item's probe closing text, same order as prompts
+    probe_max_tokens: int = 32
 
     @property
     def name(self) -> str:
@@ -72,21 +77,45 @@ class RunPlan:
 
 
 def validate_suite(suite: SuiteSpec, source: str) -> None:
-    """Every problem with task names and model references, reported at once."""
-    problems = [f"{source}: {p}" for p in validate_task_names([t.name for t in suite.tasks])]
+    """Every problem with task names and model references, reported at once.
+
+    ``source`` starts each line (a suite file; '' for command-line flags).
+    """
+    problems = reference_problems(suite.model_dump(mode="json"), source)
+    prefix = f"{source}: " if source else ""
     for index, entry in enumerate(suite.models):
-        if entry.backend == "openai":  # a name the server knows: nothing local to resolve
-            problems += [f"{source}: models.{index}.{p}" for p in server_problems(entry)]
-            continue
-        problem = validate_model_ref(entry.model)
-        if problem:
-            problems.append(f"{source}: models.{index}.model: {problem}")
+        if entry.backend == "openai":
+            problems += [f"{prefix}models.{index}.{p}" for p in server_problems(entry)]
     if problems:
         raise ConfigError(problems)
 
 
+def reference_problems(data: Any, source: str) -> list[str]:
+    """Unknown tasks and unresolvable models that a suite mapping names.
+
+    Works on the raw mapping, so that a schema error elsewhere in the file does not
+    hide them. Served (openai) models are names a server knows: nothing to resolve.
+    """
+    prefix = f"{source}: " if source else ""
+    data = data if isinstance(data, dict) else {}
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), list | tuple) else []
+    names = [entry.get("name") if isinstance(entry, dict) else entry for entry in tasks]
+    problems = [prefix + p for p in validate_task_names([n for n in names if isinstance(n, str)])]
+    models = data.get("models") if isinstance(data.get("models"), list | tuple) else []
+    for entry in models:
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("model"), str)
+            and entry.get("backend") != "openai"
+        ):
+            problem = validate_model_ref(entry["model"])
+            problems += [prefix + problem] if problem else []
+    return problems
+
+
 def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
     """Load every task and make every model available; raises on the first bad input."""
+    task_entries = {entry.name: entry for entry in suite.tasks}
     loaded = {
         entry.name: load_task(entry.name, data_dir=data_dir, limit=suite.task_limit(entry), seed=None)
         for entry in suite.tasks
@@ -102,9 +131,33 @@ def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
                 prompts=tuple(
                     build_prompt(item, task.spec, entry.generation.system_prompt) for item in task.items
                 ),
-                max_tokens=entry.generation.max_tokens or task.spec.generation.max_tokens,
+                max_tokens=(
+                    entry.generation.max_completion_tokens
+                    or entry.generation.max_tokens
+                    or task.spec.generation.max_tokens
+                ),
+                budgets=suite.budgets,
+                closings=tuple(
+                    closing_text(item.answer_type, task_entries[name].probe_closing, suite.probes.closing)
+                    for item in task.items
+                ),
+                probe_max_tokens=suite.probes.max_tokens,
             )
-            for task in loaded.values()
+            for name, task in loaded.items()
         )
         models.append(ModelPlan(entry, resolved, tasks))
-    return RunPlan(suite, tuple(models))
+    plan = RunPlan(suite, tuple(models))
+    _check_budgets(plan)
+    return plan
+
+
+def _check_budgets(plan: RunPlan) -> None:
+    """A budget above a model x task's max_tokens cannot be read from the run: refuse it."""
+    for model in plan.models:
+        for task in model.tasks:
+            over = [b for b in task.budgets if b > task.max_tokens]
+            if over:
+                raise EvalsError(
+                    f"budget {over[0]} is above max_tokens {task.max_tokens} of {model.label} on "
+                    f"{task.name}; budgets are read from one run, so each must be at most its max_tokens"
+                )

@@ -81,6 +81,8 @@ class Completion:
     engine_seconds: float
     seed: int | None
     error: str | None = None
+    # The generated token ids where the backend knows them: budget probes cut them exactly.
+    output_token_ids: tuple[int, ...] | None = None
 
 
 class Status(StrEnum):
@@ -92,6 +94,7 @@ class Status(StrEnum):
     TRUNCATED = "truncated"
     GOLD_UNPARSEABLE = "gold_unparseable"
     TIMEOUT = "timeout"
+    AMBIGUOUS = "ambiguous"  # the answer states two different answers (a letter and another option's text)
     ERROR = "error"  # generation failed, or the verifier crashed: no verdict either way
 
     @property

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from evals.errors import ConfigError, validation_problems
+from evals.errors import ConfigError, field_problems
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]*$")
 
@@ -41,6 +41,18 @@ class GenerationSpec(_Spec):
     max_tokens: int | None = Field(None, ge=1)
     seed: int = 0
     system_prompt: str | None = None
+    # Reasoning controls. Served models: sent with each request (``max_completion_tokens``
+    # instead of ``max_tokens`` where set, and then also the run's cap; ``extra_body`` merged
+    # verbatim). ``chat_template_kwargs`` is also applied to the chat template offline.
+    reasoning_effort: str | None = None
+    max_completion_tokens: int | None = Field(None, ge=1)
+    chat_template_kwargs: dict[str, Any] | None = None
+    extra_body: dict[str, Any] | None = None
+
+
+# Generation fields added after runs existed: left out of the config hash while unset,
+# so that a suite that does not use them keeps its run directory.
+LATER_GENERATION_FIELDS = ("reasoning_effort", "max_completion_tokens", "chat_template_kwargs", "extra_body")
 
 
 class EngineSpec(_Spec):
@@ -110,6 +122,15 @@ class ModelEntrySpec(_Spec):
 class TaskEntrySpec(_Spec):
     name: str
     limit: int | None = Field(None, ge=1)
+    # The text that ends a budget probe's reasoning and asks for the answer (default: per answer type).
+    probe_closing: str | None = None
+
+
+class ProbeSpec(_Spec):
+    """Forced-answer probes of reasoning budgets: how they ask for the answer."""
+
+    max_tokens: int = Field(32, ge=1, le=256)
+    closing: dict[Literal["number", "math", "choice", "text"], str] = Field(default_factory=dict)
 
 
 class HardwareSpec(_Spec):
@@ -130,6 +151,17 @@ class SuiteSpec(_Spec):
     data_dir: str | None = None
     hardware: HardwareSpec = HardwareSpec()
     pass_k: tuple[int, ...] | None = None
+    # Thinking budgets read from one run by forced-answer probes (not part of the run's identity).
+    budgets: tuple[int, ...] = ()
+    probes: ProbeSpec = ProbeSpec()
+
+    @field_validator("budgets")
+    @classmethod
+    def _positive_budgets(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(b < 1 for b in value):
+            raise ValueError("every budget is a positive number of tokens")
+        return tuple(sorted(set(value)))
+
     # Adaptive evaluation (issue 13): stop generating once the answer is known.
     until: str | None = None  # "ci=W" (95% CI half-width <= W per model x task) or "decided"
     margin: float | None = Field(None, ge=0.0, lt=1.0)  # "decided": equal within +/- margin
@@ -178,9 +210,17 @@ class SuiteSpec(_Spec):
     def config_hash(self) -> str:
         """A stable hash of everything that changes results (the run's identity)."""
         # Where the data lives is not part of a run's identity; the manifest hashes item ids.
+        # Budgets and probes only add probe rows beside the samples: the samples stay the same.
         # Stopping rules change how much is generated, not what: a run can be extended with a stricter one.
-        exclude = {"data_dir", "until", "margin", "alpha", "max_usd"}
-        canonical = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True)
+        exclude: Any = {"data_dir": True, "budgets": True, "probes": True,
+                        "until": True, "margin": True, "alpha": True, "max_usd": True,
+                        "tasks": {"__all__": {"probe_closing"}}}  # fmt: skip
+        data = self.model_dump(mode="json", exclude=exclude)
+        for model in data["models"]:
+            for name in LATER_GENERATION_FIELDS:
+                if model["generation"].get(name) is None:
+                    model["generation"].pop(name, None)
+        canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -206,7 +246,7 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
     try:
         suite = SuiteSpec.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(validation_problems(source, error)) from None
+        raise ConfigError(field_problems(source, error, SuiteSpec)) from None
     labels = [entry.label for entry in suite.models]
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
@@ -218,12 +258,12 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
     return suite
 
 
-def load_suite_file(path: Path) -> SuiteSpec:
-    """Read and validate a suite YAML file (no code runs from it)."""
+def read_suite_file(path: Path) -> Any:
+    """The parsed YAML of a suite file, not yet validated (no code runs from it)."""
     if not path.is_file():
         raise ConfigError([f"{path}: no such suite file"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -231,4 +271,8 @@ def load_suite_file(path: Path) -> SuiteSpec:
         raise ConfigError([f"{path}:{where}: malformed YAML: {problem}"]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError([f"{path}: cannot read: {error}"]) from None
-    return parse_suite(data, str(path))
+
+
+def load_suite_file(path: Path) -> SuiteSpec:
+    """Read and validate a suite YAML file."""
+    return parse_suite(read_suite_file(path), str(path))

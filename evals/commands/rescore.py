@@ -10,7 +10,7 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("rescore", help="re-score a finished run and rewrite its summary")
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a finished run directory")
     parser.add_argument("--prices", type=Path, help="price table YAML overriding the shipped one")
     parser.add_argument("--json", action="store_true", help="print the summary rows as JSON")
     parser.set_defaults(handler=handle)

@@ -6,13 +6,12 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from evals.errors import ConfigError, EvalsError
+from evals.errors import ConfigError, EvalsError, FieldProblem, closest
 
 # Suite fields a CLI flag sets, so that validation errors name the flag the user typed.
 _FLAG_FOR_FIELD = {
@@ -20,6 +19,8 @@ _FLAG_FOR_FIELD = {
     "top_p": "--top-p", "max_tokens": "--max-tokens", "seed": "--seed",
     "tensor_parallel_size": "--tensor-parallel-size", "max_model_len": "--max-model-len",
     "gpu_memory_utilization": "--gpu-memory-utilization", "dtype": "--dtype",
+    "system_prompt": "--system-prompt", "backend": "--backend", "base_url": "--base-url",
+    "api_key_env": "--api-key-env", "max_concurrency": "--max-concurrency", "price": "--api-price",
     "until": "--until", "margin": "--margin", "alpha": "--alpha", "max_usd": "--max-usd",
 }  # fmt: skip
 _STOPPING_FLAGS = ("until", "margin", "alpha", "max_usd")
@@ -34,16 +35,17 @@ def register(subparsers: Any) -> None:
     what.add_argument("--limit", type=int, help="first N items of each task")
     gen = parser.add_argument_group("generation")
     gen.add_argument("--samples", type=int, help="completions per item (default 1)")
-    gen.add_argument("--temperature", type=float)
-    gen.add_argument("--top-p", type=float)
+    gen.add_argument("--temperature", type=float, help="sampling temperature (default 0: greedy)")
+    gen.add_argument("--top-p", type=float, help="nucleus sampling: top P of probability (default 1)")
     gen.add_argument("--max-tokens", type=int, help="default: the task's")
-    gen.add_argument("--seed", type=int)
-    gen.add_argument("--system-prompt")
+    gen.add_argument("--seed", type=int, help="sampling seed (default 0): same seed, same samples")
+    gen.add_argument("--system-prompt", help="system message replacing the task's own ('' for none)")
+    gen.add_argument("--budgets", help="thinking budgets read by forced-answer probes, e.g. 1024,2048,4096")
     engine = parser.add_argument_group("engine (passed to vLLM)")
-    engine.add_argument("--dtype")
-    engine.add_argument("--tensor-parallel-size", type=int)
-    engine.add_argument("--max-model-len", type=int)
-    engine.add_argument("--gpu-memory-utilization", type=float)
+    engine.add_argument("--dtype", help="weight and activation type, e.g. bfloat16, float32 (default auto)")
+    engine.add_argument("--tensor-parallel-size", type=int, help="GPUs one engine spans (default 1)")
+    engine.add_argument("--max-model-len", type=int, help="max prompt + answer tokens (default: the model's)")
+    engine.add_argument("--gpu-memory-utilization", type=float, help="share of GPU memory vLLM may use (0-1)")
     served = parser.add_argument_group("served and API models")
     served.add_argument("--backend", choices=("vllm", "openai", "hf"), help="default: vllm (offline)")
     served.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
@@ -62,6 +64,17 @@ def register(subparsers: Any) -> None:
     )
     adaptive.add_argument("--alpha", type=float, help="error rate of the stopping rule (default 0.05)")
     adaptive.add_argument("--max-usd", type=float, help="stop when the run's priced cost reaches this")
+    judge = parser.add_argument_group("judge model (for answers the rules cannot read)")
+    judge.add_argument(
+        "--judge", metavar="MODEL", help="alias, HF id or local dir (offline vLLM), or a served name"
+    )
+    judge.add_argument("--judge-base-url", help="OpenAI-compatible endpoint serving the --judge model")
+    judge.add_argument(
+        "--judge-all-incorrect", action="store_true", help="the judge also sees incorrect answers"
+    )
+    judge.add_argument(
+        "--judge-sample", type=int, default=20, help="rule-decided answers also judged, to measure agreement"
+    )
     ray = parser.add_argument_group("distributed (Ray)")
     ray.add_argument("--ray", metavar="auto|local|ADDRESS", help="run on a Ray cluster")
     ray.add_argument("--num-workers", type=int, help="engine workers (default: one per node's share)")
@@ -75,14 +88,12 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _flag_problems(error: ConfigError, source: str = "command line") -> ConfigError:
-    """Rewrite 'command line: models.0.generation.samples: ...' as '--samples: ...'."""
-    problems = []
-    for problem in error.problems:
-        match = re.match(rf"{re.escape(source)}: ([\w.]+): (.*)", problem)
-        field = match.group(1).rsplit(".", 1)[-1] if match else ""
-        if match and field in _FLAG_FOR_FIELD:
-            problems.append(f"{_FLAG_FOR_FIELD[field]}: {match.group(2)}")
+def _flag_problems(error: ConfigError) -> ConfigError:
+    """Name the flag the user typed: '--samples: ...', not 'command line: models.0.generation.samples'."""
+    problems: list[str | FieldProblem] = []
+    for problem in error.details:
+        if isinstance(problem, FieldProblem) and problem.field and problem.field[-1] in _FLAG_FOR_FIELD:
+            problems.append(f"{_FLAG_FOR_FIELD[str(problem.field[-1])]}: {problem.message}")
         else:
             problems.append(problem)
     return ConfigError(problems)
@@ -126,17 +137,60 @@ def _stopping_keys(args: argparse.Namespace) -> dict[str, Any]:
     return {key: getattr(args, key) for key in _STOPPING_FLAGS if getattr(args, key) is not None}
 
 
-def _builtin_suite(name: str) -> Path | None:
+def _builtin_suites() -> dict[str, Path]:
     try:
-        candidate = resources.files("evals.builtin_suites") / f"{name}.yaml"
+        folder = resources.files("evals.builtin_suites")
     except ModuleNotFoundError:
-        return None
-    return Path(str(candidate)) if candidate.is_file() else None
+        return {}
+    return {
+        entry.name[: -len(".yaml")]: Path(str(entry))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    }
+
+
+def _suite_path(config: str) -> Path:
+    """The suite file ``--config`` names: a path, or a built-in suite's name."""
+    path = Path(config)
+    if path.exists() or os.sep in config or config.endswith(".yaml"):
+        return path
+    builtin = _builtin_suites()
+    if config not in builtin:
+        raise ConfigError([f"{config}: no such suite file or built-in suite{closest(config, list(builtin))}"])
+    return builtin[config]
+
+
+def _with_limit(data: dict[str, Any], limit: int) -> dict[str, Any]:
+    """``--limit N`` on a suite: at most N items of every task, even one with its own limit."""
+    tasks = data.get("tasks")
+    if not isinstance(tasks, list):
+        return {**data, "limit": limit}
+    tasks = [
+        {**task, "limit": min(task["limit"], limit)}
+        if isinstance(task, dict) and isinstance(task.get("limit"), int) and limit >= 1
+        else task
+        for task in tasks
+    ]
+    return {**data, "limit": limit, "tasks": tasks}
+
+
+def _validated_suite(data: Any, source: str) -> Any:
+    """The SuiteSpec of ``data``; schema, task and model problems all in one ConfigError."""
+    from evals.plan import reference_problems, validate_suite
+    from evals.suite import parse_suite
+
+    try:
+        suite = parse_suite(data, source)
+    except ConfigError as error:
+        named = reference_problems(data, "" if source == "command line" else source)
+        raise ConfigError([*error.details, *named]) from None
+    validate_suite(suite, "" if source == "command line" else source)
+    return suite
 
 
 def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
     """The validated SuiteSpec the flags or the config describe, and where it came from."""
-    from evals.suite import load_suite_file, parse_suite
+    from evals.suite import read_suite_file
 
     flagged = [f for f in ("model", "task", "samples", "temperature", "top_p", "max_tokens",
                            "system_prompt", "dtype", "tensor_parallel_size", "max_model_len",
@@ -145,37 +199,70 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
     if args.config:
         if flagged:
             raise EvalsError(f"--config sets models and tasks; drop --{flagged[0].replace('_', '-')}")
-        path = Path(args.config)
-        if not path.exists() and os.sep not in args.config and not args.config.endswith(".yaml"):
-            path = _builtin_suite(args.config) or path
-        suite = load_suite_file(path)
-        overrides = {**({"limit": args.limit} if args.limit is not None else {}), **_stopping_keys(args)}
-        if overrides:
-            try:
-                suite = parse_suite({**suite.model_dump(mode="json"), **overrides}, str(path))
-            except ConfigError as error:
-                raise _flag_problems(error, str(path)) from None
-        return suite, str(path)
+        path = _suite_path(args.config)
+        data = read_suite_file(path)
+        if args.limit is not None and isinstance(data, dict):
+            data = _with_limit(data, args.limit)
+        if isinstance(data, dict):
+            data = {**data, **_stopping_keys(args)}
+        return _validated_suite(data, str(path)), str(path)
     if not args.model or not args.task:
         raise EvalsError("give --model and --task (or --config SUITE.yaml)")
     try:
-        return parse_suite(suite_from_flags(args), "command line"), "command line"
+        return _validated_suite(suite_from_flags(args), "command line"), "command line"
     except ConfigError as error:
         raise _flag_problems(error) from None
 
 
-def handle(args: argparse.Namespace) -> int:
-    from evals.plan import validate_suite
+def with_budgets(suite: Any, text: str | None) -> Any:
+    """The suite with ``--budgets`` (replacing the suite's ``budgets:``) when given."""
+    from evals.probes import parse_budgets
 
-    suite, source = load_suite_from_args(args)
-    validate_suite(suite, source)
+    return suite if text is None else suite.model_copy(update={"budgets": parse_budgets(text)})
+
+
+def _check_out(out: str | None) -> None:
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise EvalsError(f"--out {out}: exists and is not a directory")
+
+
+def judge_options(args: argparse.Namespace) -> Any:
+    """The judge the flags ask for (validated before any engine starts), or None."""
+    from evals.judge import JudgeOptions, judge_entry
+    from evals.models import validate_model_ref
+
+    if args.judge is None:
+        if args.judge_all_incorrect or args.judge_base_url:
+            raise EvalsError("--judge-all-incorrect and --judge-base-url need --judge MODEL")
+        return None
+    if args.judge_sample < 0:
+        raise EvalsError("--judge-sample must be 0 or more")
+    if args.judge_base_url is None:
+        problem = validate_model_ref(args.judge)
+        if problem:
+            raise EvalsError(f"--judge: {problem}")
+    try:
+        entry = judge_entry(args.judge, args.judge_base_url)
+    except ValueError as error:
+        raise EvalsError(f"--judge: {error}") from None
+    return JudgeOptions(entry, all_incorrect=args.judge_all_incorrect, agreement_sample=args.judge_sample)
+
+
+def handle(args: argparse.Namespace) -> int:
+    _check_out(args.out)
+    suite, _ = load_suite_from_args(args)
+    suite = with_budgets(suite, args.budgets)
     if args.data_dir is not None and not args.data_dir.is_dir():
         raise EvalsError(f"--data-dir {args.data_dir}: no such directory")
 
+    from evals.commands.budgets import print_budget_table
     from evals.runner import RunOptions, run_suite
     from evals.table import format_summary
 
-    options = RunOptions(out=args.out, data_dir=args.data_dir, quiet=args.quiet, prices=args.prices)
+    judge = judge_options(args)
+    options = RunOptions(
+        out=args.out, data_dir=args.data_dir, quiet=args.quiet, prices=args.prices, judge=judge
+    )
     if args.ray:
         from dataclasses import replace
 
@@ -188,12 +275,14 @@ def handle(args: argparse.Namespace) -> int:
     rows = [row.model_dump(mode="json") for row in outcome.rows]
     adaptive = outcome.adaptive.model_dump(mode="json") if outcome.adaptive else None
     if args.json:
-        payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated, "summary": rows}
+        payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated,
+                   "probed": outcome.probed, "summary": rows}  # fmt: skip
         print(json.dumps({**payload, **({"adaptive": adaptive} if adaptive else {})}, indent=2))
     elif args.quiet:
         print(outcome.run_dir)
     else:
-        print(format_summary(outcome.rows))
+        print(format_summary([row for row in outcome.rows if row.budget is None]))
+        print_budget_table(outcome.rows)
         for line in _adaptive_lines(outcome.adaptive):
             print(line)
         print(f"\nrun directory: {outcome.run_dir}  (generated {outcome.generated} new samples)")

@@ -29,8 +29,12 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--answer-type", required=True, choices=ANSWER_TYPES)
-    parser.add_argument("input", type=Path, metavar="INPUT.jsonl")
+    parser.add_argument(
+        "--answer-type", required=True, choices=ANSWER_TYPES, help="how to extract and compare answers"
+    )
+    parser.add_argument(
+        "input", type=Path, metavar="INPUT.jsonl", help="one JSON object per line with output and gold"
+    )
     parser.add_argument("--out", type=Path, metavar="OUT.jsonl", help="default: stdout")
     parser.add_argument("--time-limit", type=float, default=5.0, help="seconds per math check (default 5)")
     parser.set_defaults(handler=handle)
@@ -63,6 +67,8 @@ def _row_problems(row: object) -> list[str]:
     finish = row.get("finish_reason")
     if finish is not None and not isinstance(finish, str):
         problems.append("field 'finish_reason' must be a string")
+    if not isinstance(row.get("question", ""), str):
+        problems.append("field 'question' must be a string")
     if not isinstance(row.get("reasoning_in_prompt", False), bool):
         problems.append("field 'reasoning_in_prompt' must be true or false")
     return problems
@@ -110,6 +116,7 @@ def handle(args: argparse.Namespace) -> int:
             choices=tuple(row.get("choices", [])),
             reasoning_in_prompt=row.get("reasoning_in_prompt", False),
             finish_reason=row.get("finish_reason"),
+            question=row.get("question", ""),
         )
         for row in rows
     ]

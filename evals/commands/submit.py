@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
         ("stop", "stop a submitted job", handle_stop),
     ):
         parser = subparsers.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument("job_id", metavar="JOB_ID")
+        parser.add_argument("job_id", metavar="JOB_ID", help="the id 'evals submit' printed")
         parser.add_argument("--address", help=ADDRESS_HELP)
         if name == "logs":
             parser.add_argument(

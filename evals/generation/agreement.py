@@ -30,6 +30,16 @@ class FirstDifference:
 
 
 @dataclass(frozen=True)
+class PromptOutcome:
+    """One prompt as each backend answered it: output text and verdict (None: not judged)."""
+
+    item_id: str
+    outputs: tuple[str, str]
+    finish_reasons: tuple[str | None, str | None]
+    correct: tuple[bool | None, bool | None]
+
+
+@dataclass(frozen=True)
 class Agreement:
     """The comparison of backend ``a`` and backend ``b`` on the same prompts."""
 
@@ -40,6 +50,7 @@ class Agreement:
     identical_prompts: int  # same rendered prompt text (a backend rendering differently shows here)
     mean_shared_prefix: float | None  # mean fraction of the longer output that both start with
     first_difference: FirstDifference | None
+    prompts: tuple[PromptOutcome, ...] = ()  # per prompt, for checking the counts above
 
     @property
     def identical_fraction(self) -> float | None:
@@ -98,4 +109,13 @@ def compare_outputs(
         identical_prompts=prompts_same,
         mean_shared_prefix=sum(prefixes) / len(prefixes) if prefixes else None,
         first_difference=first,
+        prompts=tuple(
+            PromptOutcome(
+                item_id,
+                (by_item[0][item_id].output, by_item[1][item_id].output),
+                (by_item[0][item_id].finish_reason, by_item[1][item_id].finish_reason),
+                (verdicts[0].get(item_id), verdicts[1].get(item_id)),
+            )
+            for item_id in ids
+        ),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +31,8 @@ class GenerationRequest:
 
 # Called with each batch of finished completions, as they finish (for incremental writes).
 OnFinished = Callable[[Sequence[Completion]], None]
+# Called as the engine runs with the completion tokens of unfinished requests by (model, task).
+OnTokens = Callable[[Mapping[tuple[str, str], int]], None]
 
 
 class GenerationBackend(Protocol):

@@ -33,15 +33,17 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds, flush_seconds
 from evals.generation.chat_reply import Choice, prompt_transcript, request_payload
+from evals.generation.controls import RequestControls, refuses_temperature, sent_fields, with_controls
 from evals.generation.http_retry import RetryPolicy, display_url
 from evals.generation.openai_client import ChatClient, RequestFailure, RequestSuccess
+from evals.probes import ProbeRequest
 from evals.records import Completion, SampleKey
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ class OpenAISettings:
     timeout_s: float = 600.0
     retry: RetryPolicy = RetryPolicy()
     native_n: bool = True  # ask for n choices per request; falls back by itself when unsupported
+    controls: RequestControls = RequestControls()
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class _RunState:
     stored: int = 0
     last_flush: float = field(default_factory=time.perf_counter)
     warned_usage: bool = False
+    send_temperature: bool = True  # False once the server refused it
 
     def flush(self) -> None:
         if self.ready:
@@ -135,12 +139,21 @@ class OpenAIBackend:
     def __init__(self, settings: OpenAISettings) -> None:
         self.settings = settings
         self.request_stats: list[RequestStat] = []
+        self.sent: dict[str, Any] = {}  # what the requests carried, for the manifest
         self._where = display_url(settings.base_url)
         self._flush_seconds = flush_seconds()
 
     def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
         if requests:
             asyncio.run(self._generate(requests, on_finished))
+
+    def probe(self, requests: Sequence[ProbeRequest], on_finished: Callable[[Sequence[Any]], None]) -> None:
+        """Budget probes through the server's completions endpoint (vllm serve)."""
+        from evals.generation.served_probes import ServedProber
+
+        settings = self.settings
+        prober = ServedProber(settings.base_url, settings.model_name, settings.api_key, settings.timeout_s)
+        prober.probe(requests, on_finished)
 
     def close(self) -> None:
         """Nothing to release: each ``generate`` opens and closes its own connections."""
@@ -192,9 +205,25 @@ class OpenAIBackend:
             if len(group) > 1 and state.native_n is False:
                 queue.extendleft((request,) for request in reversed(group))
                 continue
+            payload = with_controls(
+                request_payload(self.settings.model_name, group),
+                self.settings.controls,
+                state.send_temperature,
+            )
+            self.sent = {"fields": sent_fields(payload), "temperature_refused": not state.send_temperature}
             entered = clock.enter()
-            outcome = await chat.complete(request_payload(self.settings.model_name, group), len(group))
+            outcome = await chat.complete(payload, len(group))
             share = clock.leave(entered)
+            if (
+                isinstance(outcome, RequestFailure)
+                and "temperature" in payload
+                and refuses_temperature(outcome.message)
+            ):
+                state.send_temperature = False  # reasoning APIs: ask again, and from now on, without it
+                print(f"evals: warning: {self._where} refuses temperature; requests go without it",
+                      file=sys.stderr)  # fmt: skip
+                queue.appendleft(group)
+                continue
             if len(group) > 1 and state.native_n is not True and _n_unsupported(outcome):
                 # Ask once per sample instead; each then carries its own seed.
                 state.native_n = False
@@ -323,5 +352,6 @@ def make_openai_backend(model: ModelPlan, seed: int) -> OpenAIBackend:
             max_concurrency=server.max_concurrency,
             timeout_s=server.timeout_s,
             retry=RetryPolicy(max_retries=server.max_retries),
+            controls=RequestControls.from_spec(model.entry.generation),
         )
     )

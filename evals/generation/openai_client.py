@@ -110,7 +110,7 @@ class ChatClient:
             detail = one_line(str(error), self._secrets, 120) or "no details"
             text = f"no answer ({type(error).__name__}: {detail})"
             return _Attempt(kind="no_answer", message=text, retryable=True)
-        return self._judge(response, choices, payload.get("max_tokens"))
+        return self._judge(response, choices, payload.get("max_tokens", payload.get("max_completion_tokens")))
 
     def _judge(self, response: httpx.Response, choices: int, max_tokens: int | None) -> _Attempt:
         status = response.status_code

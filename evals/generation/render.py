@@ -7,6 +7,7 @@ already holds any BOS token, so tokenizing adds no special tokens.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +20,19 @@ class RenderedPrompt:
     token_ids: tuple[int, ...]
 
 
-def render_prompt(tokenizer: Any, prompt: Prompt) -> RenderedPrompt:
-    """``prompt`` rendered by a Hugging Face tokenizer (the same text vLLM's backend renders)."""
+def render_prompt(
+    tokenizer: Any, prompt: Prompt, template_kwargs: Mapping[str, Any] | None = None
+) -> RenderedPrompt:
+    """``prompt`` rendered by a Hugging Face tokenizer (the same text vLLM's backend renders).
+
+    ``template_kwargs`` (a suite's ``chat_template_kwargs``, e.g. ``enable_thinking``) are
+    passed to the chat template.
+    """
     messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
     if getattr(tokenizer, "chat_template", None) is not None:
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        text = tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True, **dict(template_kwargs or {})
+        )
     else:
         text = "\n\n".join(m["content"] for m in messages) + "\n"
     token_ids = tuple(tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from evals.errors import EvalsError
-from evals.generation.base import GenerationRequest, OnFinished, apportion_seconds, flush_seconds
+from evals.generation.base import (
+    GenerationRequest,
+    OnFinished,
+    OnTokens,
+    apportion_seconds,
+    flush_seconds,
+)
+from evals.generation.continuation import ExtendRequest, merge_extension
 from evals.generation.render import RenderedPrompt, render_prompt
+from evals.probes import PROBE_STOP, ProbeCompletion, ProbeRequest
 from evals.records import Completion, Prompt
 from evals.suite import EngineSpec
 
@@ -61,8 +69,16 @@ def _configure_environment(setup: EngineSetup) -> None:
 class VLLMBackend:
     """One vLLM engine for one model, reused for every task of that model."""
 
-    def __init__(self, model_path: str, spec: EngineSpec, setup: EngineSetup, seed: int) -> None:
+    def __init__(
+        self,
+        model_path: str,
+        spec: EngineSpec,
+        setup: EngineSetup,
+        seed: int,
+        template_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
         _configure_environment(setup)
+        self._template_kwargs = dict(template_kwargs or {})
         import vllm
 
         options: dict[str, Any] = {
@@ -94,10 +110,16 @@ class VLLMBackend:
         """The exact text and token ids the model sees (chat template applied once)."""
         cached = self._rendered.get(prompt)
         if cached is None:
-            cached = self._rendered[prompt] = render_prompt(self._tokenizer, prompt)
+            cached = self._rendered[prompt] = render_prompt(self._tokenizer, prompt, self._template_kwargs)
         return cached
 
-    def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
+    def generate(
+        self,
+        requests: Sequence[GenerationRequest],
+        on_finished: OnFinished,
+        on_tokens: OnTokens | None = None,
+    ) -> None:
+        """Generate every request; ``on_tokens`` hears of unfinished requests' tokens about once a second."""
         from vllm import SamplingParams
 
         if not requests:
@@ -120,27 +142,116 @@ class VLLMBackend:
             by_id[request_id] = (request, prompt)
             # vLLM returns internal ids ("7-1a2b3c4d") but reports outputs by the external "7".
             by_id.setdefault(request_id.rsplit("-", 1)[0], (request, prompt))
-        self._run_engine(by_id, on_finished)
+        tokens = (
+            None if on_tokens is None else (lambda in_flight: on_tokens(_tokens_by_task(in_flight, by_id)))
+        )
+        self._run_engine(lambda outputs, seconds: _completions(outputs, by_id, seconds), on_finished, tokens)
+
+    def probe(self, requests: Sequence[ProbeRequest], on_finished: Callable[[Sequence[Any]], None]) -> None:
+        """Forced answers: prompt ids + the first ``budget`` completion ids + closing, greedily."""
+        from vllm import SamplingParams
+
+        if not requests:
+            return
+        inputs = [self._probe_input(r) for r in requests]
+        stop = list(PROBE_STOP)
+        params = [SamplingParams(n=1, temperature=0.0, max_tokens=r.max_tokens, stop=stop) for r in requests]
+        prompts: list[Any] = [{"prompt_token_ids": list(ids)} for ids, _ in inputs]
+        request_ids = self._llm.enqueue(prompts, params, use_tqdm=False)
+        by_id: dict[str, tuple[ProbeRequest, int, str]] = {}
+        for request_id, request, (ids, closing) in zip(request_ids, requests, inputs, strict=True):
+            by_id[request_id] = (request, len(ids), closing)
+            by_id.setdefault(request_id.rsplit("-", 1)[0], (request, len(ids), closing))
+        self._run_engine(lambda outputs, seconds: _probe_completions(outputs, by_id, seconds), on_finished)
+
+    def extend(self, requests: Sequence[ExtendRequest], on_finished: OnFinished) -> None:
+        """Continue stored completions from the prompt ids + their own ids; report them joined."""
+        from vllm import SamplingParams
+
+        if not requests:
+            return
+        inputs = [self._continued(r) for r in requests]
+        params = [
+            SamplingParams(
+                n=1,
+                temperature=r.request.sampling.temperature,
+                top_p=r.request.sampling.top_p,
+                max_tokens=r.request.sampling.max_tokens,
+                seed=r.request.sampling.seed,
+            )
+            for r in requests
+        ]
+        prompts: list[Any] = [{"prompt_token_ids": list(p.token_ids)} for p in inputs]
+        request_ids = self._llm.enqueue(prompts, params, use_tqdm=False)
+        by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]] = {}
+        for request_id, request, prompt in zip(request_ids, requests, inputs, strict=True):
+            by_id[request_id] = (request.request, prompt)
+            by_id.setdefault(request_id.rsplit("-", 1)[0], (request.request, prompt))
+
+        def joined(outputs: Sequence[Any], seconds: float) -> list[Completion]:
+            return merge_extension(requests, _completions(outputs, by_id, seconds))
+
+        self._run_engine(joined, on_finished)
+
+    def _continued(self, request: ExtendRequest) -> RenderedPrompt:
+        rendered = self.render(request.request.prompt)
+        ids = request.stored.output_token_ids
+        if ids is None:
+            ids = tuple(self._tokenizer(request.stored.output, add_special_tokens=False)["input_ids"])
+        return RenderedPrompt(rendered.text + request.stored.output, (*rendered.token_ids, *ids))
+
+    def _probe_input(self, request: ProbeRequest) -> tuple[list[int], str]:
+        rendered = self.render(request.prompt)
+        output_ids = request.output_token_ids
+        if output_ids is None:  # a completion stored without ids: its text, tokenized
+            output_ids = tuple(self._tokenizer(request.output, add_special_tokens=False)["input_ids"])
+        kept = list(output_ids[: request.budget])
+        closing = request.closing_after(rendered.text, self._tokenizer.decode(kept))
+        closing_ids = self._tokenizer(closing, add_special_tokens=False)["input_ids"]
+        return [*rendered.token_ids, *kept, *closing_ids], closing
 
     def _run_engine(
-        self, by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]], on_finished: OnFinished
+        self,
+        to_records: Callable[[Sequence[Any], float], Sequence[Any]],
+        on_finished: Callable[[Any], None],
+        on_tokens: Callable[[dict[str, int]], None] | None = None,
     ) -> None:
         engine = self._llm.llm_engine
         flush_after = flush_seconds()
         finished: list[Any] = []
         engine_seconds = 0.0
+        in_flight: dict[str, int] = {}  # request id -> completion tokens so far
+        reported = time.perf_counter()
         while engine.has_unfinished_requests():
             started = time.perf_counter()
-            outputs = engine.step()
+            outputs: list[Any] = engine.step()
             engine_seconds += time.perf_counter() - started
             finished.extend(o for o in outputs if o.finished)
+            for output in outputs:
+                if output.finished:
+                    in_flight.pop(output.request_id, None)
+                else:
+                    in_flight[output.request_id] = len(output.outputs[0].token_ids)
+            if on_tokens is not None and time.perf_counter() - reported >= 1.0:
+                on_tokens(in_flight)
+                reported = time.perf_counter()
             done = not engine.has_unfinished_requests()
             if finished and (engine_seconds >= flush_after or done):
-                on_finished(_completions(finished, by_id, engine_seconds))
+                on_finished(to_records(finished, engine_seconds))
                 finished, engine_seconds = [], 0.0
 
     def close(self) -> None:
         del self._llm
+
+
+def _tokens_by_task(
+    in_flight: dict[str, int], by_id: dict[str, tuple[GenerationRequest, RenderedPrompt]]
+) -> dict[tuple[str, str], int]:
+    totals: dict[tuple[str, str], int] = {}
+    for request_id, tokens in in_flight.items():
+        key = by_id[request_id][0].key
+        totals[(key.model, key.task)] = totals.get((key.model, key.task), 0) + tokens
+    return totals
 
 
 def _completions(
@@ -167,6 +278,27 @@ def _completions(
             finish_reason=str(sample.finish_reason or "stop"),
             engine_seconds=share,
             seed=request.sampling.seed,
+            output_token_ids=tuple(sample.token_ids),
         )
         for (request, rendered, sample), share in zip(rows, shares, strict=True)
+    ]
+
+
+def _probe_completions(
+    outputs: Sequence[Any], by_id: dict[str, tuple[ProbeRequest, int, str]], engine_seconds: float
+) -> list[ProbeCompletion]:
+    rows = [(by_id[o.request_id], o.outputs[0], getattr(o, "num_cached_tokens", None)) for o in outputs]
+    shares = apportion_seconds(engine_seconds, [n + len(s.token_ids) for (_, n, _), s, _ in rows])
+    return [
+        ProbeCompletion(
+            request=request,
+            closing=closing,
+            output=sample.text,
+            prompt_tokens=n_prompt,
+            completion_tokens=len(sample.token_ids),
+            finish_reason=str(sample.finish_reason or "stop"),
+            engine_seconds=share,
+            cached_tokens=cached,
+        )
+        for ((request, n_prompt, closing), sample, cached), share in zip(rows, shares, strict=True)
     ]

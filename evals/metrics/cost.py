@@ -72,10 +72,10 @@ class SelfHosted:
 
     def describe(self) -> str:
         """The ``cost_basis`` text of summary rows."""
-        return (
-            f"{self.accelerator} x{self.count} @ ${self.usd_per_hour_each:.4f}/{self.unit}-h"
-            f" (list price of {self.date.isoformat()})"
-        )
+        price = self.usd_per_hour_each
+        hourly = f"${price:.2f}" if price >= 1 else f"${price:.4g}"
+        what = f"{self.count} vCPU" if self.unit == "vCPU" else f"{self.count} x {self.accelerator}"
+        return f"{what} at {hourly}/{self.unit}-h ({self.accelerator}, list price of {self.date.isoformat()})"
 
 
 @dataclass(frozen=True)

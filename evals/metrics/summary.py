@@ -3,7 +3,8 @@
 Definitions (all over the rows of one model and task):
 
 - *judged* samples have ``correct`` True or False; the others (gold_unparseable,
-  timeout, error) are counted in ``n_unscored`` and take no part in accuracy.
+  ambiguous, timeout, error) are counted in ``n_unscored`` (by status in
+  ``n_unscored_by_status``) and take no part in accuracy.
 - ``accuracy`` = correct / judged samples (avg@n); ``stderr`` is clustered by item
   (:func:`evals.metrics.stats.clustered_stderr`); ``ci_low``/``ci_high`` a 95%
   interval over items (:func:`evals.metrics.stats.accuracy_interval`: Jeffreys at
@@ -31,6 +32,7 @@ import pandas as pd
 
 from evals.errors import EvalsError
 from evals.metrics.cost import CostBasis, UnknownPrice, sample_costs
+from evals.metrics.judged import judge_fields
 from evals.metrics.sampling import (
     CORRECT_VOTE,
     NO_VOTE,
@@ -131,7 +133,11 @@ def summarize(
         positions = groups[(model, task)]
         basis = costs.get(model, UnknownPrice(f"no cost basis given for model {model!r}"))
         group = arrays.rows(int(positions[0]), int(positions[-1]) + 1)
-        rows.append(_summarize_group(model, task, group, basis, ks, seed, n_bootstrap))
+        row = _summarize_group(model, task, group, basis, ks, seed, n_bootstrap)
+        if "judge_verdict" in ordered.columns:
+            judged_rows = ordered.iloc[int(positions[0]) : int(positions[-1]) + 1]
+            row = row.model_copy(update=judge_fields(judged_rows))
+        rows.append(row)
     return rows
 
 

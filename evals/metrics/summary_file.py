@@ -59,6 +59,21 @@ class SummaryRow(BaseModel):
     cost_source: str | None  # where the price was published
     bootstrap_seed: int
     n_bootstrap: int
+    # Reasoning budgets (evals.metrics.budgets): None = the run's own max_tokens, else the
+    # figures as if the run had been cut at this many tokens and forced to answer.
+    budget: int | None = None
+    still_thinking_rate: float | None = None  # answers longer than the budget (probed)
+    probe_fidelity: float | None = None  # forced answer at own length == natural answer
+    n_fidelity: int | None = None  # naturally finished samples with a fidelity probe
+    # An optional judge model (``--judge``), counted apart: see evals.metrics.judged.
+    judge_model: str | None = None
+    accuracy_with_judge: float | None = None
+    n_judged_with_judge: int | None = None
+    n_judge_decided: int | None = None
+    n_judge_unparseable: int | None = None
+    judge_agreement: float | None = None
+    n_judge_agreement: int | None = None
+    judge_cost_usd: float | None = None
     stopped_by: str | None = None  # under --until: the rule that stopped generation, after how many items
 
 

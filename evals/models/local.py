@@ -10,14 +10,18 @@ from evals.errors import EvalsError
 THINK_OPEN = "<think>"
 
 
-def check_model_directory(path: Path) -> None:
-    """Raise one clear EvalsError unless ``path`` is a directory holding ``config.json``."""
+def check_model_directory(path: Path, name: str | None = None) -> None:
+    """Raise one clear EvalsError unless ``path`` is a directory holding ``config.json``.
+
+    ``name`` is how the user wrote the path (default: the path itself).
+    """
+    shown = name if name is not None else str(path)
     if not path.exists():
-        raise EvalsError(f"model directory {path} does not exist")
+        raise EvalsError(f"model {shown}: no such directory")
     if not path.is_dir():
-        raise EvalsError(f"model path {path} is not a directory")
+        raise EvalsError(f"model {shown}: not a directory")
     if not (path / "config.json").is_file():
-        raise EvalsError(f"model directory {path} has no config.json")
+        raise EvalsError(f"model {shown}: no config.json in the directory")
 
 
 def read_chat_template(model_dir: Path) -> str | None:

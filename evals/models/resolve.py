@@ -134,7 +134,7 @@ def ensure_available(
 
 
 def _resolve_local(ref: str, directory: Path) -> ResolvedModel:
-    check_model_directory(directory.absolute())
+    check_model_directory(directory.absolute(), ref)
     directory = directory.resolve()
     template = read_chat_template(directory)
     return ResolvedModel(

@@ -9,6 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from evals.report.budgets import (
+    budget_html,
+    budget_markdown,
+    budget_points,
+    truncation_flags,
+    with_budget_section,
+)
 from evals.report.csv_json import render_csv, render_json
 from evals.report.index_page import render_index
 from evals.report.leaderboard import Leaderboard, build_leaderboard
@@ -52,13 +59,17 @@ def build_report(
     redact_tasks: RedactOption = None,
     strict: bool = False,
     seed: int = 0,
+    rank_by: str = "accuracy",
 ) -> ReportPaths:
     """Merge ``run_dirs`` and write leaderboard.md/.csv/.json, index.html, plots and sample pages.
 
     ``redact_tasks``: None (default) redacts the tasks that must never be published
     (GPQA); True all tasks; False none (the report is then marked unpublishable if
     it holds such a task); a collection of names redacts those and GPQA. ``strict``
-    turns comparability warnings into an error. ``seed`` seeds the paired bootstrap.
+    turns comparability warnings into an error. ``seed`` is recorded with the paired
+    comparisons (their paired t procedure draws nothing).
+    ``rank_by``: "accuracy" or a sampling metric ("pass@4", "maj@4"); an unknown one
+    is an EvalsError before anything is written.
     The output directory is replaced as a whole (see :func:`replace_dir`).
     """
     merged = merge_runs([Path(p) for p in run_dirs], strict=strict)
@@ -69,11 +80,15 @@ def build_report(
     )
     # Redact before anything else reads the samples, so no format can leak the text.
     merged = dataclasses.replace(merged, samples=redact_samples(merged.samples, redacted), warnings=warnings)
-    board = build_leaderboard(merged, redacted_tasks=redacted, publishable=not exposed, seed=seed)
+    board = build_leaderboard(
+        merged, redacted_tasks=redacted, publishable=not exposed, seed=seed, rank_by=rank_by
+    )
     pages: list[str] = []
+    points, flags = budget_points(merged), truncation_flags(merged.summary)
+    extra = (budget_markdown(points, flags), budget_html(points, flags))
 
     def fill(root: Path) -> None:
-        pages.extend(write_report(board, merged.samples, root))
+        pages.extend(write_report(board, merged.samples, root, extra))
 
     out = Path(out_dir)
     replace_dir(out, fill)
@@ -91,12 +106,18 @@ def build_report(
     )
 
 
-def write_report(board: Leaderboard, samples: pd.DataFrame, root: Path) -> list[str]:
-    """Write every file of the report under ``root``; returns the sample pages written."""
+def write_report(
+    board: Leaderboard, samples: pd.DataFrame, root: Path, extra: tuple[str, str] = ("", "")
+) -> list[str]:
+    """Write every file of the report under ``root``; returns the sample pages written.
+
+    ``extra``: the reasoning-budget sections (Markdown, HTML) of :mod:`evals.report.budgets`.
+    """
     scatter, bars = scatter_svg(board), task_bars_svg(board)
     write_text(root / SCATTER_FILE, scatter + "\n")
     write_text(root / BARS_FILE, bars + "\n")
-    write_text(root / "leaderboard.md", render_markdown(board))
+    markdown = render_markdown(board)
+    write_text(root / "leaderboard.md", markdown + ("\n" + extra[0] if extra[0] else ""))
     write_text(root / "leaderboard.csv", render_csv(board))
     write_text(root / "leaderboard.json", render_json(board))
     pages = []
@@ -104,5 +125,5 @@ def write_report(board: Leaderboard, samples: pd.DataFrame, root: Path) -> list[
         write_text(root / relative, html)
         pages.append(relative)
     # index.html last: a report directory is complete once it is there.
-    write_text(root / "index.html", render_index(board, scatter, bars))
+    write_text(root / "index.html", with_budget_section(render_index(board, scatter, bars), extra[1]))
     return pages

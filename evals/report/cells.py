@@ -37,16 +37,27 @@ def with_interval(text: str, low: float | None, high: float | None, scale: float
 
 
 def usd(value: float | None) -> str:
-    """Dollars with 3 significant digits ($0.00250, $0.0123, $1.50), never rounded to $0."""
+    """Dollars in plain decimals with 3 significant digits ($0.00250, $0.0123, $1.50, $1,234.00).
+
+    Never rounded to $0 and never in exponent notation (people do not read ``$4.14e-05``).
+    """
     if value is None:
         return NA
     if value == 0:
         return "$0"
     if value >= 1:
         return f"${value:,.2f}"
-    if value >= 1e-4:
-        return f"${value:.{2 - math.floor(math.log10(value))}f}"
-    return f"${value:.2e}"
+    return f"${value:.{2 - math.floor(math.log10(value))}f}"
+
+
+# Costs per answer are shown per this many answers: $0.0414 reads better than $0.0000414.
+PER_ANSWERS = 1000
+PER_ANSWERS_LABEL = "per 1k answers"
+
+
+def usd_per_answers(value: float | None) -> str:
+    """A cost per answer shown per :data:`PER_ANSWERS` answers."""
+    return usd(None if value is None else value * PER_ANSWERS)
 
 
 def tokens(value: float | None) -> str:
@@ -81,9 +92,10 @@ def rate_cell(value: float | None, runs: tuple[str, ...]) -> Cell:
 def usd_cell(
     value: float | None, runs: tuple[str, ...], low: float | None = None, high: float | None = None
 ) -> Cell:
-    display = usd(value)
+    """A cost per answer: ``value`` in USD per answer, displayed per :data:`PER_ANSWERS` answers."""
+    display = usd_per_answers(value)
     if value is not None and low is not None:
-        display += f" [{usd(low)}, {usd(high) if high is not None else 'unbounded'}]"
+        display += f" [{usd_per_answers(low)}, {usd_per_answers(high) if high is not None else 'unbounded'}]"
     return Cell(value=value, display=display, ci_low=low, ci_high=high, runs=runs)
 
 

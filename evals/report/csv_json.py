@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import numpy as np
+
 from evals.report.cells import Cell
 from evals.report.leaderboard import Leaderboard, LeaderboardRow
 
@@ -20,14 +22,19 @@ _AGGREGATES = (
 
 
 def _number(value: float | None) -> str:
-    """Full precision for machines; an empty field for an undefined figure (never 0)."""
-    return "" if value is None else repr(float(value))
+    """Full precision in plain decimals (never ``4.1e-05``); an empty field for an undefined figure."""
+    if value is None:
+        return ""
+    text = np.format_float_positional(float(value), unique=True, trim="-")
+    return text if "." in text or not text.lstrip("-").isdigit() else text + ".0"
 
 
 def csv_header(board: Leaderboard) -> list[str]:
     header = ["rank", "model", "overall", "overall_ci_low", "overall_ci_high"]
+    header += list(board.shown_metrics)
     for task in board.tasks:
         header += [task, f"{task}_ci_low", f"{task}_ci_high"]
+        header += [f"{task}_{metric}" for metric in board.shown_metrics]
     header += [name for name, _ in _AGGREGATES]
     header += ["delta_vs_leader", "delta_ci_low", "delta_ci_high", "p_value", "pareto", "runs"]
     return header
@@ -39,9 +46,14 @@ def csv_row(board: Leaderboard, row: LeaderboardRow) -> list[str]:
             return ["", "", ""]
         return [_number(cell.value), _number(cell.ci_low), _number(cell.ci_high)]
 
+    def metrics(by_name: dict[str, Cell]) -> list[str]:
+        return [_number(by_name[m].value) if m in by_name else "" for m in board.shown_metrics]
+
     values = [_number(row.rank.value).removesuffix(".0"), row.model, *triple(row.overall)]
+    values += metrics(row.sample_metrics)
     for task in board.tasks:
         values += triple(row.tasks[task].accuracy if task in row.tasks else None)
+        values += metrics(row.tasks[task].sample_metrics if task in row.tasks else {})
     values += [_number(getattr(row, attribute).value) for _, attribute in _AGGREGATES]
     values += triple(row.vs_leader)
     values += [_number(row.vs_leader_p.value), "yes" if row.on_pareto_front else "no", " ".join(row.runs)]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from evals.errors import EvalsError
 from evals.metrics import PairedComparison, SummaryRow, paired_comparison
 from evals.report import cells
 from evals.report.cells import NA, Cell
@@ -38,8 +39,10 @@ __all__ = [
     "RunInfo",
     "TaskResult",
     "build_leaderboard",
+    "metric_values",
     "pareto_front",
     "rank_cells",
+    "rank_choices",
     "samples_page",
 ]
 
@@ -50,15 +53,23 @@ def build_leaderboard(
     redacted_tasks: frozenset[str],
     publishable: bool,
     seed: int = 0,
+    rank_by: str = "accuracy",
 ) -> Leaderboard:
-    """The table model of merged runs; see :data:`DEFINITIONS` for every figure."""
+    """The table model of merged runs; see :data:`DEFINITIONS` for every figure.
+
+    ``rank_by`` orders and ranks the models: "accuracy" (the overall score, ranks
+    shared where CIs overlap) or a sampling metric such as "pass@4" or "maj@4"
+    (mean over tasks); EvalsError when no row has that metric.
+    """
     tasks = merged.tasks
     by_model: dict[str, dict[str, SummaryRow]] = {}
     for row in merged.summary:
         by_model.setdefault(row.model, {})[row.task] = row
     overall = {model: _overall_cell(rows, tasks, merged.run_of) for model, rows in by_model.items()}
-    ranks = rank_cells(overall)
-    order = sorted(by_model, key=lambda m: (ranks[m].value is None, -(overall[m].value or 0.0), m))
+    metrics = {model: _metric_cells(rows, tasks, merged.run_of) for model, rows in by_model.items()}
+    ranking = _ranking(merged.summary, rank_by, overall, metrics)
+    ranks = rank_cells(ranking)
+    order = sorted(by_model, key=lambda m: (ranks[m].value is None, -(ranking[m].value or 0.0), m))
     leader = order[0] if ranks[order[0]].value is not None else None
     judged = merged.samples[["model", "task", "item_id", "correct"]]
     comparisons = _comparisons(judged, order, leader, by_model, seed)
@@ -81,6 +92,7 @@ def build_leaderboard(
             leader,
             comparisons,
             model in front,
+            metrics[model],
         )
         for model in order
     )
@@ -88,6 +100,8 @@ def build_leaderboard(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         tasks=tasks,
         leader=leader,
+        rank_by=rank_by,
+        shown_metrics=_shown_metrics(merged.summary, rank_by),
         rows=rows,
         pareto_front=tuple(m for m in order if m in front),
         not_plotted={row.model: _why_not_plotted(row) for row in rows if row.model not in points},
@@ -109,12 +123,14 @@ def _row(
     leader: str | None,
     comparisons: Mapping[tuple[str, str | None], PairedComparison],
     on_front: bool,
+    metrics: dict[str, Cell],
 ) -> LeaderboardRow:
     pooled = comparisons.get((model, None))
     return LeaderboardRow(
         model=model,
         rank=rank,
         overall=overall,
+        sample_metrics=metrics,
         tasks={
             t: _task_result(rows[t], run_of[(model, t)], comparisons.get((model, t)), model == leader)
             for t in tasks
@@ -122,7 +138,7 @@ def _row(
         },
         missing_tasks=tuple(t for t in tasks if t not in rows),
         tokens_per_answer=_mean_cell(rows, tasks, "tokens_per_answer", run_of, cells.tokens),
-        cost_per_answer=_mean_cell(rows, tasks, "cost_per_answer_usd", run_of, cells.usd),
+        cost_per_answer=_mean_cell(rows, tasks, "cost_per_answer_usd", run_of, cells.usd_per_answers),
         cost_per_correct=_cost_per_correct_cell(rows, tasks, run_of),
         truncated_rate=_mean_cell(rows, tasks, "truncated_rate", run_of, cells.percent),
         no_answer_rate=_mean_cell(rows, tasks, "no_answer_rate", run_of, cells.percent),
@@ -146,6 +162,7 @@ def _task_result(
         n_items=row.n_items,
         n_samples=row.n_samples,
         samples_per_item=row.samples_per_item,
+        sample_metrics={name: cells.rate_cell(value, runs) for name, value in metric_values(row).items()},
         n_unscored=row.n_unscored,
         tokens_per_answer=cells.tokens_cell(row.tokens_per_answer, runs),
         cost_per_answer=cells.usd_cell(row.cost_per_answer_usd, runs),
@@ -159,6 +176,69 @@ def _task_result(
         cost_basis=row.cost_basis,
         samples_page=samples_page(row.model, row.task),
     )
+
+
+_NO_METRIC = Cell(value=None, display=NA)
+
+
+def metric_values(row: SummaryRow) -> dict[str, float | None]:
+    """pass@k and maj@k of one summary row by name ("pass@4"), k ascending, pass before maj."""
+    out: dict[str, float | None] = {}
+    for k in sorted(set(row.pass_at_k) | set(row.maj_at_k)):
+        out[f"pass@{k}"] = row.pass_at_k.get(k)
+        out[f"maj@{k}"] = row.maj_at_k.get(k)
+    return out
+
+
+def _metric_order(name: str) -> tuple[int, bool]:
+    kind, _, k = name.partition("@")
+    return int(k), kind != "pass"
+
+
+def rank_choices(summary: Sequence[SummaryRow]) -> tuple[str, ...]:
+    """What a leaderboard of these rows can rank by: accuracy, then every pass@k and maj@k."""
+    names = {name for row in summary for name in metric_values(row)}
+    return ("accuracy", *sorted(names, key=_metric_order))
+
+
+def _ranking(
+    summary: Sequence[SummaryRow],
+    rank_by: str,
+    overall: Mapping[str, Cell],
+    metrics: Mapping[str, Mapping[str, Cell]],
+) -> Mapping[str, Cell]:
+    """The cell of each model that orders and ranks it; EvalsError for a metric no row has."""
+    choices = rank_choices(summary)
+    if rank_by not in choices:
+        raise EvalsError(f"cannot rank by {rank_by!r}: choose one of {', '.join(choices)}")
+    if rank_by == "accuracy":
+        return overall
+    return {model: by_name.get(rank_by, _NO_METRIC) for model, by_name in metrics.items()}
+
+
+def _shown_metrics(summary: Sequence[SummaryRow], rank_by: str) -> tuple[str, ...]:
+    """The sampling metrics the tables show: pass@k and maj@k at the largest k sampled (if > 1)."""
+    k = max((row.samples_per_item for row in summary), default=1)
+    shown = [f"pass@{k}", f"maj@{k}"] if k > 1 else []
+    if rank_by != "accuracy" and rank_by not in shown:
+        shown.insert(0, rank_by)
+    return tuple(shown)
+
+
+def _metric_cells(
+    rows: Mapping[str, SummaryRow], tasks: Sequence[str], run_of: Mapping[tuple[str, str], str]
+) -> dict[str, Cell]:
+    """Each sampling metric as the mean over tasks: n/a unless every task has it."""
+    runs = _runs(rows, tasks, run_of)
+    per_task = {task: metric_values(rows[task]) for task in tasks if task in rows}
+    names = sorted({name for values in per_task.values() for name in values}, key=_metric_order)
+    out = {}
+    for name in names:
+        values = [per_task[t].get(name) if t in per_task else None for t in tasks]
+        known = [v for v in values if v is not None]
+        complete = bool(values) and len(known) == len(values)
+        out[name] = cells.rate_cell(sum(known) / len(known) if complete else None, runs)
+    return out
 
 
 def _runs(
@@ -280,8 +360,8 @@ def _comparisons(
 
 
 def _difference_cell(comparison: PairedComparison | None, is_leader: bool, runs: tuple[str, ...]) -> Cell:
-    if is_leader:
-        return Cell(value=0.0, display="leader", runs=runs)
+    if is_leader:  # the reference itself: the header names it
+        return Cell(value=0.0, display="-", runs=runs)
     if comparison is None or comparison.difference is None:
         return Cell(value=None, display=NA, runs=runs)
     display = cells.with_interval(

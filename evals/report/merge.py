@@ -93,7 +93,8 @@ def load_run(path: Path, run_id: str) -> Run:
         if not (path / name).is_file():
             raise EvalsError(f"{path} has no {name}: not a finished run (rerun 'evals run' to finish it)")
     manifest = _read_manifest(path / "manifest.json")
-    summary = tuple(read_summary(path / "summary.json"))
+    # Rows at a thinking budget (evals.metrics.budgets) are not the run's own figures.
+    summary = tuple(row for row in read_summary(path / "summary.json") if row.budget is None)
     samples = _read_samples(path / "samples.parquet")
     summary_keys = {(row.model, row.task) for row in summary}
     sample_keys = set(zip(samples["model"], samples["task"], strict=True))

@@ -128,7 +128,7 @@ def scatter_svg(board: Leaderboard) -> str:
         _text(
             (left + width - right) / 2,
             height - 10,
-            "Cost per answer (USD" + (", log scale)" if x.log else ")"),
+            f"Cost {cells.PER_ANSWERS_LABEL} (USD" + (", log scale)" if x.log else ")"),
             "middle",
         )
     )
@@ -176,7 +176,7 @@ def _axes(x: Axis, y: Axis, right: float, top: float, bottom: float) -> list[str
     for tick in x_ticks:
         px = x.at(tick)
         out.append(f'<line x1="{px:.1f}" y1="{top:.1f}" x2="{px:.1f}" y2="{bottom:.1f}" stroke="#eee"/>')
-        out.append(_text(px, bottom + 16, cells.usd(tick), "middle", ' font-size="11"'))
+        out.append(_text(px, bottom + 16, cells.usd_per_answers(tick), "middle", ' font-size="11"'))
     for tick in nice_ticks(y.low, y.high):
         py = y.at(tick)
         out.append(f'<line x1="{x.start:.1f}" y1="{py:.1f}" x2="{right:.1f}" y2="{py:.1f}" stroke="#eee"/>')
@@ -197,7 +197,7 @@ def _point(
         )
     ring = ' stroke="#111" stroke-width="2"' if row.on_pareto_front else ' stroke="#fff" stroke-width="1"'
     classes = "point pareto" if row.on_pareto_front else "point"
-    tip = f"{row.model}: {row.overall.display}, {row.cost_per_answer.display} per answer"
+    tip = f"{row.model}: {row.overall.display}, {row.cost_per_answer.display} {cells.PER_ANSWERS_LABEL}"
     out.append(
         f'<circle class="{classes}" data-model="{escape(row.model)}" cx="{px:.1f}" cy="{py:.1f}" '
         f'r="6" fill="{color}"{ring}><title>{escape(tip)}</title></circle>'
@@ -220,12 +220,13 @@ def task_bars_svg(board: Leaderboard) -> str:
     legend_w = min(420.0, 40.0 + 7.0 * max(len(m) for m in models))  # ~7 px a character at 12 px
     plot_w = max(420.0, len(groups) * (len(models) * bar + gap))
     width, height = left + plot_w + legend_w, max(360.0, top + bottom + 18 * len(models))
-    y = Axis(0.0, 1.0, False, height - bottom, top)
+    ticks = accuracy_ticks(board)
+    y = Axis(0.0, ticks[-1], False, height - bottom, top)
     body = [
         f'<line x1="{left}" y1="{height - bottom}" x2="{left + plot_w}" y2="{height - bottom}" '
         'stroke="#333"/>'
     ]
-    for tick in nice_ticks(0.0, 1.0):
+    for tick in ticks:
         py = y.at(tick)
         body.append(f'<line x1="{left}" y1="{py:.1f}" x2="{left + plot_w}" y2="{py:.1f}" stroke="#eee"/>')
         body.append(_text(left - 6, py + 4, f"{100 * tick:g}", "end", ' font-size="11"'))
@@ -257,6 +258,24 @@ def task_bars_svg(board: Leaderboard) -> str:
         )
         body.append(_text(left + plot_w + 34, ly + 1, model))
     return _svg(width, height, "task-bars", "Accuracy per task with 95% CI", body)
+
+
+def accuracy_ticks(board: Leaderboard) -> list[float]:
+    """Ticks of the task bars' accuracy axis: from 0 to a round value just above every bar and whisker.
+
+    Scaled to the data (a chart of values under 25% does not run to 100%), at most 100%.
+    """
+    cells_shown = [row.overall for row in board.rows] + [
+        result.accuracy for row in board.rows for result in row.tasks.values()
+    ]
+    values = [v for c in cells_shown for v in (c.value, c.ci_high) if v is not None]
+    top = min(1.0, max(values, default=1.0))
+    if top <= 0:
+        top = 0.1
+    ticks = nice_ticks(0.0, top)
+    if ticks[-1] < top - 1e-12:  # one more step (steps divide 1, so never past 100%)
+        ticks.append(round(2 * ticks[-1] - ticks[-2], 12))
+    return ticks
 
 
 def _bar(

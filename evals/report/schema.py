@@ -13,7 +13,10 @@ from pydantic import BaseModel, ConfigDict
 
 from evals import __version__
 from evals.metrics import PairedComparison
-from evals.report.cells import Cell
+from evals.report.cells import PER_ANSWERS_LABEL, Cell
+
+COST_HEADER = f"$ {PER_ANSWERS_LABEL}"
+COST_PER_CORRECT_HEADER = "$ per 1k correct"
 
 SCHEMA_VERSION = 1
 GENERATOR = "evals report"
@@ -31,17 +34,26 @@ DEFINITIONS: dict[str, str] = {
     "quadrature); n/a when a task has no CI.",
     "rank": "Rank: 1 + the number of models whose overall 95% CI lies entirely above this model's "
     "(their lower end above its upper end). Models whose CIs overlap can share a rank, shown "
-    "as '=2'; a rank never depends on how ties are ordered.",
+    "as '=2'; a rank never depends on how ties are ordered. Ranked by another metric "
+    "(evals report --rank-by pass@4), a rank is 1 + the number of models with a higher mean "
+    "of that metric over tasks (no CI: equal values share a rank).",
+    "sampling": "pass@k: share of items on which at least one of k samples is correct (unbiased "
+    "estimator from the n samples per item); maj@k: share of items on which the most frequent "
+    "answer among k samples is correct. Shown where a model has several samples per item; "
+    "n/a where it has fewer than k; the aggregate is the mean over tasks.",
+    "reference": "Reference: the top-ranked model, named in the header of every 'Delta vs' column; "
+    "its own Delta cells show '-' (it is not the best on every task).",
     "vs_leader": "Delta vs leader: paired accuracy difference to the leader (the top-ranked model) on "
     "the items both answered, all tasks pooled (each item counts the same), with its 95% CI "
     "and p-value from one paired t procedure over the per-item differences (m-1 degrees of "
     "freedom), so the CI excludes 0 exactly when p < 0.05; per task, the same on that task's items.",
     "tokens_per_answer": "Tokens per answer: mean completion tokens per answer (failed "
     "generations excluded); the aggregate is the mean over tasks.",
-    "cost_per_answer": "Cost per answer: USD per answer from engine time x hardware list price "
+    "cost_per_answer": "Cost per 1k answers: USD per 1,000 answers from engine time x hardware "
+    "list price "
     "(or API token prices), see each model's cost basis; n/a when no price is known, never "
     "$0. The aggregate is the mean over tasks.",
-    "cost_per_correct": "Cost per correct answer: per task, the cost of judged answers / correct "
+    "cost_per_correct": "Cost per 1k correct answers: per task, 1,000 x the cost of judged answers / correct "
     "answers (95% bootstrap CI); the aggregate is sum_t cost per answer_t / sum_t accuracy_t, "
     "the cost per correct answer of a workload with as many questions from each task.",
     "rates": "Truncated and no-answer rates: share of judged answers cut at max_tokens or with no "
@@ -62,6 +74,7 @@ class TaskResult(BaseModel):
     n_items: int
     n_samples: int
     samples_per_item: int
+    sample_metrics: dict[str, Cell]  # "pass@4", "maj@4", ... (see DEFINITIONS)
     n_unscored: int
     tokens_per_answer: Cell
     cost_per_answer: Cell
@@ -82,6 +95,7 @@ class LeaderboardRow(BaseModel):
     model: str
     rank: Cell
     overall: Cell
+    sample_metrics: dict[str, Cell]  # pass@k and maj@k, each the mean over tasks
     tasks: dict[str, TaskResult]
     missing_tasks: tuple[str, ...]
     tokens_per_answer: Cell
@@ -120,7 +134,9 @@ class Leaderboard(BaseModel):
     evals_version: str = __version__
     created: str
     tasks: tuple[str, ...]
-    leader: str | None
+    leader: str | None  # the top-ranked model: the reference of every "Delta vs" figure
+    rank_by: str  # "accuracy", or the sampling metric that orders and ranks the rows
+    shown_metrics: tuple[str, ...]  # the sampling metrics the tables show as columns
     rows: tuple[LeaderboardRow, ...]
     pareto_front: tuple[str, ...]
     not_plotted: dict[str, str]
@@ -129,6 +145,26 @@ class Leaderboard(BaseModel):
     redacted_tasks: tuple[str, ...]
     publishable: bool
     definitions: dict[str, str]
+
+    def delta_header(self) -> str:
+        """The header of the paired-difference columns, naming the reference model."""
+        return f"Delta vs {self.leader}" if self.leader is not None else "Delta vs leader"
+
+
+def run_hardware(run: RunInfo) -> str:
+    """The hardware a run was made on, from its manifest ("n/a" when not recorded)."""
+    hardware = (run.manifest or {}).get("hardware") or {}
+    described = ", ".join(
+        f"{k}: {v}" for k, v in hardware.items() if k in ("accelerator", "count", "cpu_model") and v
+    )
+    return described or "n/a"
+
+
+def ranking_note(board: Leaderboard) -> str:
+    """One sentence: what orders the rows, in what unit costs are, and on which hardware."""
+    by = "overall accuracy" if board.rank_by == "accuracy" else f"{board.rank_by} (mean over tasks)"
+    hardware = "; ".join(f"{run.run_id}: {run_hardware(run)}" for run in board.runs) or "n/a"
+    return f"Ranked by {by}; costs in USD per 1,000 answers. Run on: {hardware}."
 
 
 def samples_page(model: str, task: str) -> str:

@@ -12,6 +12,7 @@ one sample per item, some model is right and another wrong.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,29 @@ def split_reasoning(output: str, reasoning: str | None) -> tuple[str | None, str
     return None, output
 
 
+# The last user turn of a rendered prompt: ChatML (SmolLM2, Qwen), Llama 3, or the transcript
+# of a served model's messages ("[user]\n..."; see evals.generation.chat_reply).
+_USER_TURN = (
+    re.compile(r"<\|im_start\|>user\n(.*?)<\|im_end\|>", re.DOTALL),
+    re.compile(r"<\|start_header_id\|>user<\|end_header_id\|>\n\n(.*?)<\|eot_id\|>", re.DOTALL),
+    re.compile(r"(?:^|\n\n)\[user\]\n(.*?)(?=\n\n\[(?:system|assistant)\]\n|\Z)", re.DOTALL),
+)
+
+
+def question_of(prompt: str | None) -> str | None:
+    """What a sample card shows: the user's message of the prompt, without system prompt and chat markup.
+
+    A prompt in no known chat format is shown whole.
+    """
+    if prompt is None:
+        return None
+    for pattern in _USER_TURN:
+        turns = pattern.findall(prompt)
+        if turns:
+            return str(turns[-1]).strip()
+    return prompt
+
+
 def _text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
@@ -98,6 +122,15 @@ def _viewer_row(values: tuple[Any, ...]) -> list[Any]:
     return head + [_text(value) for value in rest]
 
 
+def _questions(prompts: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The question of each item; None where it is the whole prompt (the viewer shows the prompt)."""
+    out = {}
+    for item, prompt in prompts.items():
+        question = question_of(prompt)
+        out[item] = None if question == prompt else question
+    return out
+
+
 def page_data(
     model: str, task: str, samples: pd.DataFrame, votes: ItemVotes, models: list[str], redacted: bool
 ) -> dict[str, Any]:
@@ -117,6 +150,11 @@ def page_data(
         "columns": list(COLUMNS),
         "rows": rows,
         "prompts": prompts,
+        # None where the question is the whole prompt (the viewer then shows the prompt).
+        "questions": {
+            item: None if question_of(prompt) == prompt else question_of(prompt)
+            for item, prompt in prompts.items()
+        },
         "votes": {item: votes.votes.get(item, []) for item in prompts},
         "disagree": sorted(item for item in prompts if item in votes.disagree),
     }

@@ -22,6 +22,8 @@ _ANCHOR = (
     r"|\b(?:option|choice)\s+is\b)"
 )
 _GOLD_LETTER = re.compile(r"\(?([A-Z])\)?\.?")
+# A stated letter followed by an option text: "D) 42", "(B) salamander", "C: red".
+_LETTER_WITH_TEXT = re.compile(r"\(?(?P<letter>[A-Z])[\).:]\s*(?P<text>.+)", re.DOTALL)
 _SPACES = re.compile(r"\s+")
 
 
@@ -58,6 +60,8 @@ def _patterns(letters: str) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Patte
     explicit = (
         rf"{_ANCHOR}[\s:*]*(?:(?i:option|choice)\s*)?[\(\[]?\s*{letter}\s*[\)\]]?(?!\w)",
         rf"\\boxed\{{\s*(?:\\text(?:bf)?\{{\s*)?\(?{letter}\)?\s*\}}?\s*\}}",
+        # "\boxed{D) 42}": the letter, then the option text.
+        rf"\\boxed\{{\s*(?:\\text(?:bf)?\{{\s*)?\(?{letter}[\).:]",
     )
     formatted = (
         rf"\({letter}\)",
@@ -125,4 +129,23 @@ def extract_choice(answer: str, choices: tuple[str, ...], gold: str = "") -> str
         return shown[1]
     if choices:
         return _option_by_text(answer, letters, choices, allow_prefix=False)
+    return None
+
+
+def conflicting_option(answer: str, letter: str, choices: tuple[str, ...]) -> str | None:
+    """Why the stated answer is ambiguous: its letter comes with another option's text.
+
+    Looks at the last box and the last "answer is" line; None when the text is the
+    letter's own option, matches no option, or no letter with text is stated.
+    """
+    letters = option_letters(choices)
+    for candidate in (last_boxed_candidate(answer), answer_segment(answer)):
+        if candidate is None:
+            continue
+        stated = _LETTER_WITH_TEXT.fullmatch(clean_text_answer(candidate.text))
+        if stated is None or stated.group("letter") != letter:
+            continue
+        named = _option_by_text(stated.group("text"), letters, choices)
+        if named is not None and named != letter:
+            return f"the answer states letter {letter} with the text of option {named}"
     return None

@@ -13,6 +13,7 @@ from functools import lru_cache
 from evals.records import AnswerType
 from evals.scoring.choice import extract_choice, resolve_choice_gold
 from evals.scoring.extract import clean_text_answer, extract_math, extract_number, extract_text
+from evals.scoring.forms import gold_problem
 from evals.scoring.mathcheck import implausible_answer, tidy_math
 from evals.scoring.numbers import numbers_equal, parse_number
 
@@ -40,7 +41,17 @@ def _balanced(text: str) -> bool:
 
 def parse_gold(gold: str, answer_type: AnswerType, choices: Sequence[str] = ()) -> bool:
     """Whether ``gold`` is a usable gold answer of this type (False: ``gold_unparseable``)."""
-    return _usable_gold(gold, answer_type, tuple(choices))
+    return unusable_gold_reason(gold, answer_type, tuple(choices)) is None
+
+
+def unusable_gold_reason(gold: str, answer_type: AnswerType, choices: tuple[str, ...]) -> str | None:
+    """Why ``gold`` cannot be scored against (a ``gold_unparseable`` reason), or None."""
+    if not _usable_gold(gold, answer_type, choices):
+        return f"gold {gold[:120]!r} is not a usable {answer_type} answer"
+    if answer_type == "math":
+        problem = gold_problem(tidy_math(gold))
+        return f"gold {gold[:120]!r} is broken: {problem}" if problem else None
+    return None
 
 
 @lru_cache(maxsize=8192)  # every sample of an item asks about the same gold

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from evals.scoring.forms import rewrite_forms
+
 # No real final answer is this long or this deeply nested (MATH golds: 81 chars, depth 2).
 MAX_ANSWER_CHARS = 1000
 MAX_BRACE_DEPTH = 12
@@ -50,14 +52,14 @@ def implausible_answer(text: str) -> str | None:
 def tidy_math(text: str) -> str:
     r"""The answer as math-verify should see it.
 
-    ``°`` becomes ``^\circ``, prose dollar signs go, and "5 dollars" / "12 square feet"
-    become the number.
+    ``°`` becomes ``^\circ``, prose dollar signs go, "5 dollars" / "12 square feet"
+    become the number, and forms math-verify misreads are respelled (``forms.py``).
     """
     value = _UNESCAPED_DOLLAR.sub("", text).replace("°", "^\\circ").strip()
     words = _NUMBER_WITH_WORDS.fullmatch(value)
     if words:
         value = words.group("number").strip()
-    return value.rstrip(".").strip()
+    return rewrite_forms(value.rstrip(".").strip())
 
 
 @lru_cache(maxsize=8192)

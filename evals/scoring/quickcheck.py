@@ -4,7 +4,9 @@ Each rule looks at the compact spellings (``mathcheck.compact_math``) of the ans
 the gold and returns True, False, or None (no opinion); the first opinion wins, and
 pairs with none go to math-verify. Every rule agrees with math-verify where it decides,
 except base subscripts, which math-verify ignores (it judges ``2516_7`` equal to
-``2516_8``). ``tests/scoring`` checks the agreement on the MATH data.
+``2516_8``), and numbers in scientific notation, which it compares as floats (it judges
+``6.02\times10^{23}`` unequal to 602000000000000000000000). ``tests/scoring`` checks
+the agreement on the MATH data.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ _BASE_NUMBER = re.compile(r"(?P<sign>-?)(?P<digits>[0-9A-Za-z]+)_\{?(?P<base>\d{
 _REAL = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _COMPLEX = re.compile(rf"(?P<re>[-+]?{_REAL})(?P<im>[-+]{_REAL}?)i|(?P<im_only>[-+]?{_REAL}?)i")
 _ZERO = Number(Fraction(0), False)
+# "1.5\times10^{-3}", "10^{-3}": a number in scientific notation (compact spelling).
+_SCIENTIFIC = re.compile(
+    r"(?:(?P<mantissa>-?\d+(?:\.\d+)?)(?:\\times|\\cdot))?10\^\{?(?P<exponent>-?\d{1,3})\}?"
+)
 # Relations, text, subscripts, percentages and plus-minus: values a plain reading misses.
 _UNDECIDABLE = re.compile(r"[=<>%_]|\\(?:in|le|ge|lt|gt|pm|mp|text|mbox|mathrm|operatorname)(?![A-Za-z])")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
@@ -97,6 +103,24 @@ def _complex(text: str) -> tuple[Number, Number] | None:
         imaginary_text += "1"
     real, imaginary = parse_number(real_text), parse_number(imaginary_text)
     return (real, imaginary) if real is not None and imaginary is not None else None
+
+
+def _scientific_value(text: str) -> Number | None:
+    match = _SCIENTIFIC.fullmatch(text)
+    if match is None:
+        return parse_number(text)
+    mantissa = match.group("mantissa") or "1"
+    return Number(Fraction(mantissa) * Fraction(10) ** int(match.group("exponent")), "." in mantissa)
+
+
+def _scientific_numbers(pred: str, gold: str) -> bool | None:
+    r"""Numbers in scientific notation equal exactly (``6.02\times10^{23}``); unequal: math-verify's call."""
+    if "10^" not in pred and "10^" not in gold:
+        return None
+    left, right = _scientific_value(pred), _scientific_value(gold)
+    if left is None or right is None:
+        return None
+    return True if numbers_equal(left, right) else None
 
 
 def _plain_numbers(pred: str, gold: str) -> bool | None:
@@ -319,6 +343,7 @@ def _assignments(pred: str, gold: str) -> bool | None:
 # Rules on spellings, then rules on values; percentages skip the value rules.
 _SPELLING_RULES: tuple[Rule, ...] = (_amc_letters, _base_numbers)
 _VALUE_RULES: tuple[Rule, ...] = (
+    _scientific_numbers,
     _plain_numbers,
     _scalar_against_collection,
     _number_against_expression,

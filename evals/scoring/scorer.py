@@ -19,21 +19,23 @@ from types import TracebackType
 from typing import NamedTuple
 
 from evals.records import ANSWER_TYPES, AnswerType, Status, Verdict
+from evals.scoring.choice import conflicting_option
+from evals.scoring.forms import AskedForm, asked_form, form_verdict, yes_no_verdict
 from evals.scoring.judges import (
     NO_ANSWER_REASONS,
     choices_match,
     extract,
     numbers_match,
-    parse_gold,
     texts_match,
+    unusable_gold_reason,
 )
-from evals.scoring.mathcheck import implausible_answer, tidy_math
+from evals.scoring.mathcheck import compact_math, implausible_answer, tidy_math
 from evals.scoring.pool import CheckOutcome, VerifierPool
 from evals.scoring.quickcheck import quick_math_check
 from evals.scoring.reasoning import split_reasoning
 
 # Bump when any verdict can change; manifests record it so rescoring is traceable.
-SCORER_VERSION = "1"
+SCORER_VERSION = "2"
 _CACHE_LIMIT = 200_000
 _REASON_CHARS = 120
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -45,6 +47,8 @@ class ScoreRequest:
 
     ``reasoning_in_prompt``: the prompt ended inside an open ``<think>`` block.
     ``finish_reason``: the backend's, when known ("length" means cut off).
+    ``question``: the item's question, when known; it may say which form it asks for
+    (a percentage or a fraction), which decides between a value and its percentage.
     """
 
     output: str
@@ -53,6 +57,7 @@ class ScoreRequest:
     choices: tuple[str, ...] = ()
     reasoning_in_prompt: bool = False
     finish_reason: str | None = None
+    question: str = ""
 
 
 class _MathJob(NamedTuple):
@@ -66,6 +71,14 @@ class _MathJob(NamedTuple):
 class _Judgement(NamedTuple):
     status: Status
     reason: str | None
+
+
+# Cached when no form rule applies to a pair (never a verdict: the pair goes on to the checks).
+_NO_FORM_RULE = _Judgement(Status.ERROR, "no form rule applies")
+
+
+def _form_judgement(equal: bool, reason: str) -> _Judgement:
+    return _Judgement(Status.CORRECT if equal else Status.INCORRECT, reason)
 
 
 def _short(text: str) -> str:
@@ -137,9 +150,9 @@ class Scorer:
             raise ValueError(f"unknown answer type {request.answer_type!r}")
         gold = _valid_text(request.gold).strip()
         choices = tuple(_valid_text(choice) for choice in request.choices)
-        if not parse_gold(gold, request.answer_type, choices):
-            reason = f"gold {_short(gold)} is not a usable {request.answer_type} answer"
-            return Verdict(Status.GOLD_UNPARSEABLE, None, reason)
+        unusable = unusable_gold_reason(gold, request.answer_type, choices)
+        if unusable:
+            return Verdict(Status.GOLD_UNPARSEABLE, None, unusable)
         split = split_reasoning(_valid_text(request.output), request.reasoning_in_prompt)
         if split.unclosed:
             return Verdict(Status.TRUNCATED, None, "output ended inside an unclosed <think> block")
@@ -153,7 +166,11 @@ class Scorer:
                 reason = "the answer text is empty" + (" after </think>" if split.reasoning else "")
             return Verdict(Status.NO_ANSWER, None, reason)
         if request.answer_type == "math":
-            return self._prepare_math(extracted, gold)
+            return self._prepare_math(extracted, gold, asked_form(request.question))
+        if request.answer_type == "choice":
+            conflict = conflicting_option(split.answer, extracted, choices)
+            if conflict:
+                return Verdict(Status.AMBIGUOUS, extracted, conflict)
         key = (request.answer_type, extracted, gold, *choices)
         judgement = self._cache.get(key)
         if judgement is None:
@@ -170,14 +187,27 @@ class Scorer:
         elif answer_type == "choice":
             equal = choices_match(extracted, gold, choices)
         else:
+            stated = yes_no_verdict(extracted, gold)
+            if stated is not None:
+                return _Judgement(Status.CORRECT if stated.equal else Status.INCORRECT, stated.reason)
             equal = texts_match(extracted, gold)
         return _Judgement(Status.CORRECT, None) if equal else _mismatch(extracted, gold, "!=")
 
-    def _prepare_math(self, extracted: str, gold: str) -> Verdict | _MathJob:
+    def _prepare_math(self, extracted: str, gold: str, asked: AskedForm | None) -> Verdict | _MathJob:
         problem = implausible_answer(extracted)
         if problem:
             return Verdict(Status.NO_ANSWER, None, problem)
         pred, target = tidy_math(extracted), tidy_math(gold)
+        form_key = ("form", pred, target, asked or "")
+        form = self._cache.get(form_key)
+        if form is None:
+            stated = yes_no_verdict(pred, target) or form_verdict(
+                compact_math(pred), compact_math(target), asked
+            )
+            form = _NO_FORM_RULE if stated is None else _form_judgement(stated.equal, stated.reason)
+            self._remember(form_key, form)
+        if form is not _NO_FORM_RULE:
+            return Verdict(form.status, extracted, form.reason)
         cached = self._cache.get(("math", pred, target))
         if cached is None:
             quick = quick_math_check(pred, target)

@@ -22,6 +22,7 @@ from evals.errors import ConfigError, EvalsError
 from evals.records import AnswerType, Item
 from evals.tasks import generators
 from evals.tasks.gold import TransformError, apply_transform
+from evals.tasks.hub_access import hub_or_cache
 from evals.tasks.registry import load_task_spec
 from evals.tasks.spec import (
     HUB_SUBTASK_PLACEHOLDER,
@@ -206,7 +207,7 @@ def read_hub(
     records: list[tuple[str, Record]] = []
     for config, subtask in configs:
         label = f"{hub.path}" + (f" ({config})" if config else "")
-        with _quiet_datasets():
+        with _quiet_datasets(), hub_or_cache():
             try:
                 rows = datasets.load_dataset(hub.path, config, split=hub.split).to_list()
             except Exception as error:  # network, auth and schema errors all end the load

@@ -79,6 +79,8 @@ class FakeChatServer:
     def __init__(self, script: Script = ok) -> None:
         self.script = script
         self.seen: list[Seen] = []
+        self.in_flight = 0  # requests being handled now
+        self.peak_in_flight = 0  # the most handled at once: the client's bound, seen from here
         self._attempts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -126,9 +128,16 @@ class FakeChatServer:
                     self.close_connection = True
                     return
                 payload = json.loads(self.rfile.read(length))
-                reply = server.script(server._record(payload, self.headers.get("Authorization")))
-                if reply.hang_s:
-                    server._release.wait(reply.hang_s)
+                with server._lock:
+                    server.in_flight += 1
+                    server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
+                try:
+                    reply = server.script(server._record(payload, self.headers.get("Authorization")))
+                    if reply.hang_s:
+                        server._release.wait(reply.hang_s)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
                 if reply.drop:
                     self.close_connection = True
                     self.connection.close()

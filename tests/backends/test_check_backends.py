@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from backend_helpers import REPO_ROOT
 
 from evals.commands.check_backends import parse_backends
 from evals.errors import EvalsError
-
-# Runs the command through its own parser, whether or not evals.cli lists it yet.
-BOOTSTRAP = """
-import argparse, sys
-from evals.commands import check_backends
-from evals.errors import EvalsError
-parser = argparse.ArgumentParser(prog="evals")
-check_backends.register(parser.add_subparsers())
-args = parser.parse_args(sys.argv[1:])
-try:
-    sys.exit(args.handler(args))
-except EvalsError as error:
-    print(f"evals: error: {error}", file=sys.stderr)
-    sys.exit(2)
-"""
+from evals.records import Item
+from evals.scoring import Scorer, ScoreRequest
+from evals.tasks import load_task
+from tests.conftest import run_cli
 
 
 def check_backends(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-c", BOOTSTRAP, "check-backends", *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    """The real entry point, as a user runs it."""
+    return run_cli(["check-backends", *args], cwd=cwd)
 
 
 BAD_BACKENDS = [
@@ -65,4 +51,35 @@ def test_vllm_and_hf_greedy_outputs_agree_in_float32(tiny_model: Path, tmp_path:
     # tokens even between two dtypes of transformers alone, so that is not a useful check.
     assert report["identical_fraction"] >= 0.9
     assert report["judged"] == {"vllm": limit, "hf": limit}
-    assert report["accuracy_difference"] is not None and abs(report["accuracy_difference"]) <= 0.1
+    # Recomputed here from the outputs: identical count, each verdict, the accuracy difference.
+    prompts = report["prompts"]
+    assert [p["item_id"] for p in prompts] == [item.item_id for item in _items(limit)]
+    assert sum(p["output"]["vllm"] == p["output"]["hf"] for p in prompts) == report["identical_outputs"]
+    assert [p["correct"] for p in prompts] == _verdicts(prompts, limit)
+    accuracy = {name: sum(p["correct"][name] for p in prompts) / limit for name in ("vllm", "hf")}
+    assert report["accuracy"] == pytest.approx(accuracy)
+    assert report["accuracy_difference"] == pytest.approx(accuracy["hf"] - accuracy["vllm"])
+
+
+def _items(limit: int) -> list[Item]:
+    return list(load_task("arith-easy", data_dir=None, limit=limit, seed=None).items)
+
+
+def _verdicts(prompts: list[dict[str, Any]], limit: int) -> list[dict[str, bool | None]]:
+    """Each output scored again against its item's gold."""
+    gold = {item.item_id: item for item in _items(limit)}
+    with Scorer() as scorer:
+        return [
+            {
+                name: scorer.score(
+                    ScoreRequest(
+                        prompt["output"][name],
+                        gold[prompt["item_id"]].gold,
+                        gold[prompt["item_id"]].answer_type,
+                        finish_reason=prompt["finish_reason"][name],
+                    )
+                ).correct
+                for name in ("vllm", "hf")
+            }
+            for prompt in prompts
+        ]

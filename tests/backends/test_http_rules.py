@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import random
+from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evals.generation.chat_reply import MalformedReply, parse_reply, split_count
 from evals.generation.http_retry import (
@@ -122,7 +126,17 @@ SPLITS = [
 @pytest.mark.parametrize(("case", "total", "weights", "parts"), SPLITS, ids=[c[0] for c in SPLITS])
 def test_split_count(case: str, total: int, weights: list[int], parts: list[int]) -> None:
     assert split_count(total, weights) == parts
-    assert sum(parts) == total
+
+
+@given(total=st.integers(0, 10_000), weights=st.lists(st.integers(0, 1_000), min_size=1, max_size=8))
+def test_split_count_adds_up_and_rounds_each_share(total: int, weights: list[int]) -> None:
+    """Any total and weights: the parts add up to the total, each within 1 of its exact share."""
+    parts = split_count(total, weights)
+    assert sum(parts) == total and len(parts) == len(weights)
+    shares = weights if sum(weights) > 0 else [1] * len(weights)
+    for part, weight in zip(parts, shares, strict=True):
+        exact = Fraction(total * weight, sum(shares))
+        assert math.floor(exact) <= part <= math.ceil(exact)
 
 
 MALFORMED = [
@@ -166,7 +180,7 @@ def test_completion_tokens_of_n_choices(
 ) -> None:
     reply = parse_reply(reply_of(finishes, contents, total), len(contents), max_tokens)
     assert [c.completion_tokens for c in reply.choices] == parts
-    assert sum(parts) == total
+    assert sum(c.completion_tokens for c in reply.choices) == total  # usage is never lost or invented
 
 
 def test_vllm_token_ids_give_exact_per_choice_counts() -> None:

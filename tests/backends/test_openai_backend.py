@@ -67,31 +67,34 @@ def server_errors(seen: Seen) -> Reply:
     return Reply(500 + 3 * (seen.attempt - 1), b"{}") if seen.attempt <= 2 else ok(seen)  # 500, 503, ok
 
 
-# (case, script, attempts of item 0, at least this many seconds): each fault is retried until it passes.
+# A normal reply on 127.0.0.1 takes milliseconds; a hung one is cut at HUNG_TIMEOUT_S, and any
+# other reply has NORMAL_TIMEOUT_S, a hundred times what it needs even on a loaded machine.
+NORMAL_TIMEOUT_S = 5.0
+HUNG_TIMEOUT_S = 2.0
+
+# (case, script, attempts of item 0, client timeout, at least this many seconds): each fault is
+# retried until it passes.
 RECOVERED = [
-    ("429 twice, Retry-After 0.3 s honoured", first_attempts_fail(RATE_LIMITED, 2), 3, 0.6),
-    ("500 then 503 (server errors)", server_errors, 3, 0.0),
-    ("truncated JSON body", first_attempts_fail(Reply(body=ANSWER, truncate=True), 1), 2, 0.0),
-    (
-        "body cut short of its Content-Length",
-        first_attempts_fail(Reply(body=ANSWER, cut_off=True), 1),
-        2,
-        0.0,
-    ),
-    ("hung response past the timeout", first_attempts_fail(Reply(hang_s=30.0), 1), 2, 0.5),
-    ("connection dropped without an answer", first_attempts_fail(Reply(drop=True), 1), 2, 0.0),
-]
+    ("429 twice, Retry-After 0.3 s honoured", first_attempts_fail(RATE_LIMITED, 2), 3, NORMAL_TIMEOUT_S, 0.6),
+    ("500 then 503 (server errors)", server_errors, 3, NORMAL_TIMEOUT_S, 0.0),
+    ("truncated JSON body", first_attempts_fail(Reply(body=ANSWER, truncate=True), 1), 2, NORMAL_TIMEOUT_S, 0.0),
+    ("body cut short of its Content-Length", first_attempts_fail(Reply(body=ANSWER, cut_off=True), 1), 2,
+     NORMAL_TIMEOUT_S, 0.0),
+    ("hung response past the timeout", first_attempts_fail(Reply(hang_s=30.0), 1), 2, HUNG_TIMEOUT_S,
+     HUNG_TIMEOUT_S),
+    ("connection dropped without an answer", first_attempts_fail(Reply(drop=True), 1), 2, NORMAL_TIMEOUT_S, 0.0),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("case", "script", "attempts", "min_seconds"), RECOVERED, ids=[c[0] for c in RECOVERED]
+    ("case", "script", "attempts", "timeout_s", "min_seconds"), RECOVERED, ids=[c[0] for c in RECOVERED]
 )
 def test_transient_faults_are_retried_until_they_pass(
-    case: str, script: Script, attempts: int, min_seconds: float
+    case: str, script: Script, attempts: int, timeout_s: float, min_seconds: float
 ) -> None:
     with FakeChatServer(script) as server:
         started = time.perf_counter()
-        stored, _ = run_backend(server.url, make_requests(1), timeout_s=0.5)
+        stored, _ = run_backend(server.url, make_requests(1), timeout_s=timeout_s)
         elapsed = time.perf_counter() - started
     assert [c.output for c in stored] == ["The answer is 7."]
     assert stored[0].error is None and stored[0].finish_reason == "stop"
@@ -103,7 +106,7 @@ def test_transient_faults_are_retried_until_they_pass(
 ITEM_FAILURES = [
     ("400 is not retried", Reply(400, b'{"error": {"message": "too long"}}'), 1, "HTTP 400: too long"),
     ("500 on every retry", Reply(500, b"internal error"), 3, "HTTP 500: internal error (after 3 attempts)"),
-    ("hung on every retry", Reply(hang_s=30.0), 3, "no answer within 0.5 s (after 3 attempts)"),
+    ("hung on every retry", Reply(hang_s=30.0), 3, f"no answer within {HUNG_TIMEOUT_S:g} s (after 3 attempts)"),
 ]  # fmt: skip
 
 
@@ -114,7 +117,7 @@ def test_an_item_the_server_fails_is_stored_failed_and_the_run_goes_on(
     case: str, reply: Reply, attempts: int, message: str
 ) -> None:
     with FakeChatServer(for_question("question 1", reply)) as server:
-        stored, _ = run_backend(server.url, make_requests(4), timeout_s=0.5)
+        stored, _ = run_backend(server.url, make_requests(4), timeout_s=HUNG_TIMEOUT_S)
     by_item = {c.key.item_id: c for c in stored}
     assert sorted(by_item) == ["i0", "i1", "i2", "i3"] and len(stored) == 4
     failed = by_item.pop("i1")
@@ -122,6 +125,16 @@ def test_an_item_the_server_fails_is_stored_failed_and_the_run_goes_on(
     assert "\n" not in message
     assert all(c.error is None and c.output == "The answer is 7." for c in by_item.values())
     assert sum(s.question == "question 1" for s in server.seen) == attempts
+
+
+@pytest.mark.parametrize("max_concurrency", [1, 3])
+def test_requests_in_flight_never_exceed_the_bound(max_concurrency: int) -> None:
+    """Counted by the server: handlers running at once, while every reply takes 0.2 s."""
+    with FakeChatServer(lambda seen: Reply(body=chat_body(["7"]), hang_s=0.2)) as server:
+        stored, _ = run_backend(server.url, make_requests(12), concurrency=max_concurrency)
+    assert len(stored) == 12
+    # Reaching the bound shows requests do overlap; exceeding it is the bug this guards.
+    assert server.peak_in_flight == max_concurrency
 
 
 # (case, server reply, separate reasoning stored, output stored): the field names of DeepSeek and vllm serve.
@@ -258,17 +271,19 @@ def test_a_server_dying_mid_run_keeps_what_finished_and_aborts() -> None:
 
 
 def test_engine_seconds_share_the_wall_time_of_overlapping_requests() -> None:
-    with FakeChatServer(lambda seen: Reply(body=chat_body(["7"]), hang_s=0.3)) as server:
-        backend = OpenAIBackend(OpenAISettings(server.url, "m", None, 4, 5.0, FAST))
+    with FakeChatServer(lambda seen: Reply(body=chat_body(["7"]), hang_s=1.0)) as server:
+        backend = OpenAIBackend(OpenAISettings(server.url, "m", None, 4, 30.0, FAST))
         stored: list[Completion] = []
         started = time.perf_counter()
         backend.generate(make_requests(8), stored.extend)
         wall = time.perf_counter() - started
     latencies = [stat.latency_s for stat in backend.request_stats]
-    assert len(latencies) == 8 and min(latencies) >= 0.3
+    assert len(latencies) == 8 and min(latencies) >= 1.0
     total = sum(c.engine_seconds for c in stored)
-    assert 0.6 <= total <= wall  # two waves of 0.3 s of wall time...
-    assert total < 0.5 * sum(latencies)  # ...where summing the overlapping latencies gives ~2.4 s
+    # Two waves of 1 s of wall time, where summing the overlapping latencies gives >= 8 s; the
+    # bounds leave 2 s for overheads that take milliseconds.
+    assert 2.0 <= total <= wall
+    assert total < 0.5 * sum(latencies)
 
 
 def test_missing_usage_reads_zero_with_a_warning(capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,7 +70,8 @@ def test_served_run_records_usage_tokens_and_native_n(
         assert rows.reasoning.isna().all()
     assert 0 < samples.engine_seconds.sum() <= wall
     summary = json.loads(result.stdout)["summary"][0]
-    assert summary["cost_basis"].startswith("cpu-core x")  # our own server: priced by hardware time
+    # our own server: priced by hardware time (vCPU-hours), not by API tokens
+    assert "vCPU at $" in summary["cost_basis"] and "(cpu-core, list price of" in summary["cost_basis"]
 
 
 def test_server_killed_mid_run_then_restarted_resumes_every_sample_once(

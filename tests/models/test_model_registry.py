@@ -92,11 +92,11 @@ def _model_dir(root: Path, *, config: bool = True, template: str | None = None) 
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
-        ("./missing-model", "model directory {tmp}/missing-model does not exist"),
-        ("{tmp}/missing-model", "model directory {tmp}/missing-model does not exist"),
-        ("./no-config", "model directory {tmp}/no-config has no config.json"),
-        ("no-config", "model directory {tmp}/no-config has no config.json"),
-        ("./a-file", "model path {tmp}/a-file is not a directory"),
+        ("./missing-model", "model ./missing-model: no such directory"),
+        ("{tmp}/missing-model", "model {tmp}/missing-model: no such directory"),
+        ("./no-config", "model ./no-config: no config.json in the directory"),
+        ("no-config", "model no-config: no config.json in the directory"),
+        ("./a-file", "model ./a-file: not a directory"),
     ],
     ids=["dot-missing", "absolute-missing", "dot-no-config", "bare-existing-no-config", "file"],
 )
@@ -147,7 +147,7 @@ def test_hub_id_passes_through(hub_id: str, tmp_path: Path, monkeypatch: pytest.
     [
         ("", "empty model reference"),
         ("a/b/c", "unknown model 'a/b/c'"),
-        ("/", "model directory / has no config.json"),
+        ("/", "model /: no config.json in the directory"),
     ],
 )
 def test_references_that_are_nothing(ref: str, expected_start: str) -> None:

@@ -7,6 +7,7 @@ Run with ``pytest -m browser``. Needs ``apt-get install -y chromium`` and the
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from evals.report import ReportPaths, build_report
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")  # Debian, Ubuntu, Google's
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -51,14 +52,32 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ReportPaths:
     return build_report([run], tmp_path_factory.mktemp("report") / "site")
 
 
+def find_chromium() -> Path | None:
+    """The first Chromium on PATH, under any of its usual names."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found is not None:
+            return Path(found)
+    return None
+
+
+def test_chromium_is_found_on_path_under_any_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    executable = tmp_path / "chromium-browser"
+    executable.write_text("#!/bin/sh\n")
+    executable.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_chromium() == executable
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail("browser tests need Debian's chromium: apt-get install -y chromium")
+    executable = find_chromium()
+    if executable is None:
+        pytest.fail(f"browser tests need Chromium on PATH (one of {', '.join(CHROMIUM_NAMES)})")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -100,13 +119,13 @@ def test_index_loads_with_no_errors_and_no_network(browser: Any, report: ReportP
 def test_clicking_a_header_sorts_the_rows(browser: Any, report: ReportPaths) -> None:
     page = Page(browser, report.index_html)
     assert page.column("leaderboard", 1) == ["good", "cheap", EVIL_MODEL]  # by rank
-    page.click_header("leaderboard", "$/answer")  # cheapest first; the unpriced model last
+    page.click_header("leaderboard", "$ per 1k answers")  # cheapest first; the unpriced model last
     assert page.column("leaderboard", 1) == ["cheap", "good", EVIL_MODEL]
     assert (
         page.evaluate("document.querySelector('#leaderboard th[aria-sort=ascending]').textContent")
-        == "$/answer"
+        == "$ per 1k answers"
     )
-    page.click_header("leaderboard", "$/answer")  # the other way; n/a stays last
+    page.click_header("leaderboard", "$ per 1k answers")  # the other way; n/a stays last
     assert page.column("leaderboard", 1) == ["good", "cheap", EVIL_MODEL]
     page.click_header("leaderboard", "Model")
     assert page.column("leaderboard", 1) == sorted(["cheap", EVIL_MODEL, "good"])
@@ -185,3 +204,51 @@ def test_hostile_model_name_is_text_on_every_page(browser: Any, report: ReportPa
         assert page.errors == [], path
         assert EVIL_MODEL in page.evaluate("document.body.innerText"), path
         page.page.close()
+
+
+def _default_suite_like(root: Path) -> ReportPaths:
+    """The shape of `make demo`'s report: greedy vs 4 samples per item on two tasks, low scores."""
+    rows: list[dict[str, Any]] = []
+    for task, n_right in (("arith-easy", 7), ("arith-medium", 1)):
+        rows += task_samples("smollm2-135m-greedy", task, outcomes(40, n_right), seconds=0.7)
+        for idx in range(4):
+            statuses = outcomes(40, n_right if idx == 0 else n_right // 2, ["truncated", "no_answer"])
+            rows += [sample("smollm2-135m-sampled-x4", task, f"{task}-{i:03d}", status, idx=idx, seconds=0.6)
+                     for i, status in enumerate(statuses)]  # fmt: skip
+    return build_report([write_run(root / "run", rows)], root / "site")
+
+
+def test_tables_fit_at_1400_px_and_bars_are_scaled(browser: Any, tmp_path: Path) -> None:
+    """source: issue 10, the per-task table overflowed at 1400 px; the bars ran to 0-100%."""
+    paths = _default_suite_like(tmp_path)
+    page = Page(browser, paths.index_html)
+    for table in ("leaderboard", "per-task"):
+        overflow = page.evaluate(
+            f"(() => {{ const t = document.getElementById('{table}'); "
+            "return t.getBoundingClientRect().right - document.documentElement.clientWidth; })()"
+        )
+        assert overflow <= 0, f"#{table} overflows the 1400 px window by {overflow:.0f} px"
+    headers = page.evaluate("Array.from(document.querySelectorAll('#per-task th')).map(h => h.textContent)")
+    assert "Delta vs smollm2-135m-greedy" in headers and "pass@4" in headers
+    ticks = page.evaluate(
+        "Array.from(document.querySelectorAll('#task-bars text[text-anchor=end]')).map(t => t.textContent)"
+    )
+    assert 0 < float(ticks[-1]) < 50  # every value is under 30%: the axis is not 0-100
+    assert page.errors == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "report-index-1400.png"), full_page=True)
+
+
+def test_sample_card_shows_the_question(browser: Any, tmp_path: Path) -> None:
+    """source: issue 10, the question hid inside a collapsed "Prompt" with the chat template."""
+    chat = (
+        "<|im_start|>system\nBe helpful.<|im_end|>\n<|im_start|>user\nTom has 3 apples. How many?<|im_end|>\n"
+    )
+    rows = [sample("m", "task-a", "task-a-000", prompt=chat + "<|im_start|>assistant\n")]
+    paths = build_report([write_run(tmp_path / "run", rows)], tmp_path / "site")
+    page = Page(browser, paths.sample_pages[0])
+    page.page.wait_for_selector("body[data-ready='1']")
+    card = page.page.locator("#samples li").first
+    assert card.locator(".question").text_content() == "Tom has 3 apples. How many?"
+    assert card.locator(".question").is_visible()
+    assert page.errors == []

@@ -109,10 +109,10 @@ def test_model_without_every_task_has_no_aggregate(golden: Leaderboard) -> None:
     ("model", "tokens", "cost", "cost_display", "per_correct", "per_correct_display"),
     [
         # A: task-a 100 tokens, 1 s = $0.001; task-b 300 tokens, 3 s = $0.003.
-        # per correct = (0.001 + 0.003) / (0.75 + 0.85)
-        ("A", 200.0, 0.002, "$0.00200", 0.004 / 1.6, "$0.00250"),
+        # per correct = (0.001 + 0.003) / (0.75 + 0.85); displayed per 1,000 answers.
+        ("A", 200.0, 0.002, "$2.00", 0.004 / 1.6, "$2.50"),
         # B: 50 tokens, 0.5 s = $0.0005 on both; per correct = 0.001 / 1.5
-        ("B", 50.0, 0.0005, "$0.000500", 0.001 / 1.5, "$0.000667"),
+        ("B", 50.0, 0.0005, "$0.500", 0.001 / 1.5, "$0.667"),
         # D is unpriced: n/a, never $0.
         ("D", 100.0, None, "n/a", None, "n/a"),
     ],
@@ -182,7 +182,7 @@ def test_paired_difference_to_the_leader(
 
 def test_leader_row_and_pareto_front(golden: Leaderboard) -> None:
     a = golden.rows[0]
-    assert (a.vs_leader.value, a.vs_leader.display, a.vs_leader_p.value) == (0.0, "leader", None)
+    assert (a.vs_leader.value, a.vs_leader.display, a.vs_leader_p.value) == (0.0, "-", None)
     # B is cheaper than F and more accurate: F is dominated; A is the most accurate.
     assert golden.pareto_front == ("A", "B")
     assert set(golden.not_plotted) == {"C", "D"}
@@ -193,9 +193,13 @@ def test_leader_row_and_pareto_front(golden: Leaderboard) -> None:
 def test_markdown_and_csv_carry_the_same_figures(golden: Leaderboard) -> None:
     markdown = render_markdown(golden)
     assert (
-        "| =1 | A | 80.0% [75.0, 85.0] | 75.0% [69.0, 81.0] | 85.0% [77.0, 93.0] | 200 | $0.00200 | $0.00250 "
-        "| 2.5% | 2.5% | leader | - |"
+        "| =1 | A | 80.0% [75.0, 85.0] | 75.0% [69.0, 81.0] | 85.0% [77.0, 93.0] | 200 | $2.00 | $2.50 "
+        "| 2.5% | 2.5% | - | - |"
     ) in markdown
+    assert (
+        "| $ per 1k answers | $ per 1k correct | Truncated | No answer | Delta vs A [95% CI] | p |"
+        in markdown
+    )
     d_line = next(line for line in markdown.splitlines() if line.startswith("| 4 | D |"))
     assert "| n/a | n/a |" in d_line and "$0 " not in d_line
     table = list(csv.DictReader(io.StringIO(render_csv(golden))))

@@ -10,24 +10,15 @@ from pathlib import Path
 import pytest
 from synthetic_runs import RunWriter, outcomes, task_samples
 
-from evals import cli
 from evals.errors import EvalsError
 from evals.report import build_report, merge_runs
+from tests.conftest import run_cli as run_evals
 
 
-@pytest.fixture(autouse=True)
-def report_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only our commands: the CLI's other modules belong to other stages."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("report", "publish"))
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = cli.main(args)
-    except SystemExit as exit_:  # argparse errors exit from inside parse_args
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+def run_cli(args: list[str]) -> tuple[int, str, str]:
+    """``python -m evals.cli ARGS`` as a user runs it: exit code, stdout, stderr."""
+    done = run_evals(args, cwd=Path.cwd(), timeout=300)
+    return done.returncode, done.stdout, done.stderr
 
 
 def two_tasks(model: str, correct: int = 3) -> list[dict[str, object]]:
@@ -102,23 +93,20 @@ def _same_label_other_setup(make_run: RunWriter, root: Path) -> list[str]:
 def test_bad_runs_are_one_line_errors(
     make_run: RunWriter,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
     setup: Callable[[RunWriter, Path], list[str]],
     message: str,
 ) -> None:
     runs = setup(make_run, tmp_path)
-    code, out, err = run_cli(["report", *runs, "--out", str(tmp_path / "report")], capsys)
+    code, out, err = run_cli(["report", *runs, "--out", str(tmp_path / "report")])
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("evals: error: ")
     assert re.search(message, err), err
     assert not (tmp_path / "report").exists()
 
 
-def test_report_command_writes_the_report(
-    make_run: RunWriter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_report_command_writes_the_report(make_run: RunWriter, tmp_path: Path) -> None:
     run = make_run("r", two_tasks("m") + two_tasks("n", 1))
-    code, out, err = run_cli(["report", str(run), "--out", str(tmp_path / "report")], capsys)
+    code, out, err = run_cli(["report", str(run), "--out", str(tmp_path / "report")])
     assert (code, err) == (0, "")
     assert out.startswith(f"report written to {tmp_path / 'report'}: index.html") and "4 sample pages" in out
     assert (tmp_path / "report" / "index.html").is_file()
@@ -187,7 +175,6 @@ def _missing_task(make_run: RunWriter) -> list[Path]:
 def test_incomparable_runs_warn_and_fail_with_strict(
     make_run: RunWriter,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
     setup: Callable[[RunWriter], list[Path]],
     warnings: list[str],
 ) -> None:
@@ -196,13 +183,11 @@ def test_incomparable_runs_warn_and_fail_with_strict(
     assert len(merged.warnings) == len(warnings)
     for expected, got in zip(warnings, merged.warnings, strict=True):
         assert got.startswith(expected), got
-    code, _, err = run_cli(["report", *map(str, runs), "--out", str(tmp_path / "report")], capsys)
+    code, _, err = run_cli(["report", *map(str, runs), "--out", str(tmp_path / "report")])
     assert code == 0 and err.count("evals: warning: ") == len(warnings)
     page = (tmp_path / "report" / "index.html").read_text()
     assert 'id="warnings"' in page
-    code, out, err = run_cli(
-        ["report", *map(str, runs), "--out", str(tmp_path / "strict"), "--strict"], capsys
-    )
+    code, out, err = run_cli(["report", *map(str, runs), "--out", str(tmp_path / "strict"), "--strict"])
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert err.startswith("evals: error: runs are not comparable (--strict): ")
     assert not (tmp_path / "strict").exists()
@@ -227,14 +212,12 @@ def test_an_existing_unrelated_directory_is_never_replaced(make_run: RunWriter, 
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no leftovers
 
 
-def test_redact_options_do_not_combine(
-    make_run: RunWriter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_redact_options_do_not_combine(make_run: RunWriter, tmp_path: Path) -> None:
     run = str(make_run("r", two_tasks("m")))
     code, _, err = run_cli(
-        ["report", run, "--out", str(tmp_path / "o"), "--redact-prompts", "--redact-task", "x"], capsys
+        ["report", run, "--out", str(tmp_path / "o"), "--redact-prompts", "--redact-task", "x"]
     )
     assert code == 2 and "--redact-task goes with neither" in err
     both = ["--redact-prompts", "--no-redact-prompts"]
-    code, _, err = run_cli(["report", run, "--out", str(tmp_path / "o"), *both], capsys)
+    code, _, err = run_cli(["report", run, "--out", str(tmp_path / "o"), *both])
     assert code == 2 and "not allowed with argument" in err

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from synthetic_runs import RunWriter, outcomes, sample, task_samples
 
-from evals import cli
 from evals.errors import EvalsError
 from evals.report import build_report
 from evals.report.publish import (
@@ -18,6 +17,7 @@ from evals.report.publish import (
     publish_to_git_branch,
     upload_to_hub,
 )
+from tests.conftest import run_cli
 
 
 @pytest.fixture
@@ -180,25 +180,14 @@ def test_hub_upload_failure_is_one_line(report: Path) -> None:
         (["--to", "x", "--git-branch", "y"], "not allowed with argument"),
     ],
 )
-def test_publish_command_errors(
-    report: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    extra: list[str],
-    message: str,
-) -> None:
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("report", "publish"))
-    try:
-        code = cli.main(["publish", str(report), *extra])
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    err = capsys.readouterr().err
-    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+def test_publish_command_errors(report: Path, tmp_path: Path, extra: list[str], message: str) -> None:
+    done = run_cli(["publish", str(report), *extra], cwd=tmp_path, timeout=300)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_publish_command_to_a_directory(report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("report", "publish"))
-    assert cli.main(["publish", str(report), "--to", str(tmp_path / "out")]) == 0
-    assert capsys.readouterr().out.strip() == f"published {report} to {tmp_path / 'out'}"
+def test_publish_command_to_a_directory(report: Path, tmp_path: Path) -> None:
+    done = run_cli(["publish", str(report), "--to", str(tmp_path / "out")], cwd=tmp_path, timeout=300)
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert done.stdout.strip() == f"published {report} to {tmp_path / 'out'}"
     assert (tmp_path / "out" / "leaderboard.json").is_file()

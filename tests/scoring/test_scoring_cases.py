@@ -42,6 +42,7 @@ def _request(case: dict[str, Any]) -> ScoreRequest:
         choices=tuple(case.get("choices", ())),
         reasoning_in_prompt=case.get("reasoning_in_prompt", False),
         finish_reason=case.get("finish_reason"),
+        question=case.get("question", ""),
     )
 
 
@@ -58,6 +59,8 @@ def test_case(case: dict[str, Any], verdicts: dict[str, Verdict]) -> None:
     assert verdict.status.value == case["status"], (case["source"], verdict)
     if "extracted" in case:
         assert verdict.extracted == case["extracted"], (case["source"], verdict)
+    if "reason_contains" in case:
+        assert case["reason_contains"] in (verdict.reason or ""), (case["source"], verdict)
     if verdict.status is not Status.CORRECT:
         assert verdict.reason, "every non-correct verdict says why"
 
@@ -73,4 +76,4 @@ def test_case_table_is_complete() -> None:
         assert case["status"] in {status.value for status in Status}
     assert {case["answer_type"] for case in CASES} == set(ANSWER_TYPES)
     covered = {case["status"] for case in CASES}
-    assert {"correct", "incorrect", "no_answer", "truncated", "gold_unparseable"} <= covered
+    assert {"correct", "incorrect", "no_answer", "truncated", "gold_unparseable", "ambiguous"} <= covered

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import re
+from collections.abc import Iterator
 from fractions import Fraction
 
 import pytest
 
 from evals.records import AnswerType
-from evals.scoring import parse_gold
+from evals.scoring import boxed, parse_gold
 from evals.scoring.boxed import boxed_contents, last_boxed
 from evals.scoring.mathcheck import tidy_math
 from evals.scoring.numbers import find_numbers, parse_number
@@ -31,11 +32,28 @@ def test_boxed_contents(text: str, expected: list[str], source: str) -> None:
     assert last_boxed(text) == (expected[-1] if expected else None)
 
 
-def test_boxed_scan_is_linear_on_unclosed_boxes() -> None:
-    text = r"\boxed{" * 30_000  # a per-box scan to the end would be quadratic
-    start = time.perf_counter()
-    assert boxed_contents(text) == []
-    assert time.perf_counter() - start < 2.0
+class _CountingPattern:
+    """Wraps a compiled pattern; fails once its scans have yielded more than ``budget`` tokens."""
+
+    def __init__(self, pattern: re.Pattern[str], budget: int) -> None:
+        self.pattern, self.budget, self.tokens = pattern, budget, 0
+
+    def finditer(self, text: str, pos: int = 0) -> Iterator[re.Match[str]]:
+        for match in self.pattern.finditer(text, pos):
+            self.tokens += 1
+            if self.tokens > self.budget:
+                raise AssertionError(f"scanned more than {self.budget} brace tokens: not linear")
+            yield match
+
+
+@pytest.mark.parametrize("find", [boxed_contents, last_boxed], ids=["all boxes", "last box"])
+def test_boxed_scan_is_linear_on_unclosed_boxes(find: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work counted in brace tokens, not seconds: a per-box scan to the end would be quadratic."""
+    boxes = 30_000
+    counting = _CountingPattern(boxed._BRACE_TOKEN, budget=3 * boxes)
+    monkeypatch.setattr(boxed, "_BRACE_TOKEN", counting)
+    assert callable(find) and find(r"\boxed{" * boxes) in ([], None)
+    assert counting.tokens >= boxes  # the scan did run
 
 
 NUMBERS = [

@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var PAGE_SIZE = 50;
-  var STATUS_ORDER = ["correct", "incorrect", "no_answer", "truncated", "gold_unparseable", "timeout", "error"];
+  var STATUS_ORDER = ["correct", "incorrect", "no_answer", "truncated", "ambiguous", "gold_unparseable", "timeout", "error"];
   var data = JSON.parse(document.getElementById("samples-data").textContent);
   var col = {};
   data.columns.forEach(function (name, i) { col[name] = i; });
@@ -87,6 +87,9 @@
     meta.appendChild(el("span", "muted", (row[col.tokens] === null ? "?" : row[col.tokens]) + " tokens, " +
       (row[col.finish] || "?")));
     li.appendChild(meta);
+    var question = data.questions[row[col.item]];
+    if (question === null || question === undefined) question = data.prompts[row[col.item]];
+    if (question !== null && question !== undefined) li.appendChild(el("div", "question", question));
     var answers = el("div", "answers");
     answers.appendChild(el("span", "muted", "extracted "));
     answers.appendChild(el("code", "extracted", row[col.extracted] === null ? "(none)" : row[col.extracted]));
@@ -97,7 +100,7 @@
     if (row[col.error]) li.appendChild(el("div", "reason error", row[col.error]));
     li.appendChild(votesLine(row[col.item]));
     var prompt = data.prompts[row[col.item]];
-    li.appendChild(block("Prompt", prompt === null ? "(none)" : prompt, false));
+    li.appendChild(block("Full prompt", prompt === null ? "(none)" : prompt, false));
     var reasoning = row[col.reasoning];
     if (reasoning !== null) li.appendChild(block("Reasoning (" + reasoning.length + " characters)", reasoning, false));
     li.appendChild(el("div", "label", "Output"));
