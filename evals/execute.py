@@ -56,14 +56,18 @@ class EngineGroup:
         return self.models[0]
 
 
+def engine_key(model: ModelPlan) -> tuple[str, str, str]:
+    """Entries with the same key share one engine."""
+    entry = model.entry
+    # Entries rendering prompts with other chat-template arguments need their own backend.
+    template = json.dumps(entry.generation.chat_template_kwargs, sort_keys=True)
+    return entry.backend, str(model.model.path_or_id), entry.engine.model_dump_json() + template
+
+
 def engine_groups(models: Sequence[ModelPlan], setups: dict[str, EngineSetup]) -> list[EngineGroup]:
     grouped: dict[tuple[str, str, str], list[ModelPlan]] = {}
     for model in models:
-        entry = model.entry
-        # Entries rendering prompts with other chat-template arguments need their own backend.
-        template = json.dumps(entry.generation.chat_template_kwargs, sort_keys=True)
-        key = (entry.backend, str(model.model.path_or_id), entry.engine.model_dump_json() + template)
-        grouped.setdefault(key, []).append(model)
+        grouped.setdefault(engine_key(model), []).append(model)
     return [EngineGroup(tuple(group), setups[group[0].label]) for group in grouped.values()]
 
 
@@ -124,9 +128,24 @@ class LocalExecutor:
     """One engine at a time on this machine; all pending samples of a group in one batched call."""
 
     backend: BackendFactory = default_backend
+    # Adaptive rounds (--until) keep their engines up between calls here; None: close after each group.
+    open_backends: dict[tuple[str, str, str], GenerationBackend] | None = None
 
     def hardware(self, tensor_parallel_size: int) -> Hardware:
         return detect_hardware(tensor_parallel_size)
+
+    def close_open(self) -> None:
+        """Close the engines kept up between calls."""
+        while self.open_backends:
+            self.open_backends.popitem()[1].close()
+
+    def _backend_for(self, group: EngineGroup, seed: int) -> GenerationBackend:
+        if self.open_backends is None:
+            return self.backend(group.lead, group.setup, seed)
+        key = engine_key(group.lead)
+        if key not in self.open_backends:
+            self.open_backends[key] = self.backend(group.lead, group.setup, seed)
+        return self.open_backends[key]
 
     def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
         """Generate missing samples, then their missing budget probes on the same engine."""
@@ -151,7 +170,7 @@ class LocalExecutor:
         backend: GenerationBackend | None = None
         try:
             if requests:
-                backend = self.backend(group.lead, group.setup, seed)
+                backend = self._backend_for(group, seed)
                 bars = progress_bars(group, pending, quiet, terminal)
                 finished = functools.partial(store_completions, store, bars)
                 try:
@@ -165,10 +184,10 @@ class LocalExecutor:
                 record_sent(store, group, backend)
             probes = pending_probes(group, store)
             if probes:
-                backend = backend or self.backend(group.lead, group.setup, seed)
+                backend = backend or self._backend_for(group, seed)
                 probe_with(backend, probes, store)
         finally:
-            if backend is not None:
+            if backend is not None and self.open_backends is None:
                 backend.close()
         return len(requests)
 

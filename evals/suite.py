@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from evals.errors import ConfigError, field_problems
 
@@ -157,6 +165,34 @@ class SuiteSpec(_Spec):
             raise ValueError("every budget is a positive number of tokens")
         return tuple(sorted(set(value)))
 
+    # Adaptive evaluation (issue 13): stop generating once the answer is known.
+    until: str | None = None  # "ci=W" (95% CI half-width <= W per model x task) or "decided"
+    margin: float | None = Field(None, ge=0.0, lt=1.0)  # "decided": equal within +/- margin
+    alpha: float | None = Field(None, gt=0.0, le=0.5)  # error rate of every rule (default 0.05)
+    max_usd: float | None = Field(None, gt=0.0)  # stop the run when its priced cost reaches it
+
+    @field_validator("until")
+    @classmethod
+    def _valid_until(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_until(value)
+        return value
+
+    @field_validator("margin")
+    @classmethod
+    def _margin_needs_decided(cls, value: float | None, info: ValidationInfo) -> float | None:
+        until = info.data.get("until")
+        if value is not None and until != "decided" and "until" in info.data:
+            raise ValueError("a margin applies only with until: decided")
+        return value
+
+    @field_validator("alpha")
+    @classmethod
+    def _alpha_needs_a_rule(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and info.data.get("until") is None and "until" in info.data:
+            raise ValueError("alpha applies only with until: ci=W or decided")
+        return value
+
     @field_validator("tasks", mode="before")
     @classmethod
     def _task_names(cls, value: Any) -> Any:
@@ -178,7 +214,9 @@ class SuiteSpec(_Spec):
         """A stable hash of everything that changes results (the run's identity)."""
         # Where the data lives is not part of a run's identity; the manifest hashes item ids.
         # Budgets and probes only add probe rows beside the samples: the samples stay the same.
+        # Stopping rules change how much is generated, not what: a run can be extended with a stricter one.
         exclude: Any = {"data_dir": True, "budgets": True, "probes": True,
+                        "until": True, "margin": True, "alpha": True, "max_usd": True,
                         "tasks": {"__all__": {"probe_closing"}}}  # fmt: skip
         data = self.model_dump(mode="json", exclude=exclude)
         for model in data["models"]:
@@ -187,6 +225,21 @@ class SuiteSpec(_Spec):
                     model["generation"].pop(name, None)
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_until(text: str) -> float | None:
+    """The half-width W of ``ci=W`` (0 < W < 0.5), None for ``decided``; ValueError otherwise."""
+    if text == "decided":
+        return None
+    if not text.startswith("ci="):
+        raise ValueError(f"unknown rule {text!r}; use ci=W (e.g. ci=0.02) or decided")
+    try:
+        width = float(text[3:])
+    except ValueError:
+        raise ValueError(f"{text!r}: W in ci=W must be a number, e.g. ci=0.02") from None
+    if not 0 < width < 0.5:
+        raise ValueError(f"{text!r}: ci=W needs 0 < W < 0.5 (a CI half-width in accuracy, e.g. ci=0.02)")
+    return width
 
 
 def parse_suite(data: Any, source: str) -> SuiteSpec:
@@ -203,6 +256,8 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
         raise ConfigError(
             [f"{source}: models: two entries are both named {d!r}; give one a name" for d in duplicates]
         )
+    if suite.until == "decided" and len(suite.models) < 2:
+        raise ConfigError([f"{source}: until: decided compares models; give at least two"])
     return suite
 
 

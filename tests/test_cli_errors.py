@@ -71,6 +71,28 @@ CASES = [
      "--judge-sample", "-1"], None, ["--judge-sample"]),
     ("config and flags", ["--config", "default", "--model", "x"], None, ["--config"]),
     ("unknown flag", ["--modle", "x"], None, ["--modle"]),
+    # issue 13: stopping rules are checked before any engine starts
+    ("until ci=0", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=0"], None,
+     ["--until", "ci=0", "0 < W"]),
+    ("until ci=2", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=2"], None,
+     ["--until", "ci=2", "0 < W"]),
+    ("until ci=abc", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=abc"], None,
+     ["--until", "number"]),
+    ("unknown until rule", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "sometimes"], None,
+     ["--until", "unknown rule 'sometimes'", "decided"]),
+    ("margin without until", ["--model", "smollm2-135m", "--task", "arith-easy", "--margin", "0.01"], None,
+     ["--margin", "decided"]),
+    ("margin with until ci", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=0.05",
+                              "--margin", "0.01"], None, ["--margin", "decided"]),
+    ("decided with one model", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "decided"], None,
+     ["decided", "two"]),
+    ("negative max-usd", ["--model", "smollm2-135m", "--task", "arith-easy", "--max-usd", "-1"], None,
+     ["--max-usd"]),
+    ("margin on a suite without until", ["--margin", "0.01"],
+     _setup_config("models:\n  - model: smollm2-135m\ntasks: [arith-easy]\n"), ["margin", "decided"]),
+    ("unknown until rule in a suite file", [],
+     _setup_config("models:\n  - model: smollm2-135m\ntasks: [arith-easy]\nuntil: soon\n"),
+     ["suite.yaml", "until", "unknown rule 'soon'"]),
 ]  # fmt: skip
 
 
@@ -152,3 +174,23 @@ def test_unreachable_hub_goes_to_the_cache_without_retrying(tmp_path: Path) -> N
         "Couldn't reach 'openai/gsm8k' on the Hub (OfflineModeIsEnabled) "
         "(offline? pass --data-dir DIR with DIR/gsm8k/test.jsonl)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        # source: issue 12 (probes run on this machine's engine) and issue 13 (Ray stopping not built yet)
+        (["--budgets", "8"], "budgets are probed on this machine's engine; drop --ray or --budgets"),
+        (["--until", "ci=0.1"], "--until runs on this machine's engines for now; drop --ray or --until"),
+    ],
+)
+def test_features_not_on_ray_yet_are_refused_before_anything_is_written(
+    tiny_model: Path, tmp_path: Path, flags: list[str], expected: str
+) -> None:
+    args = ["run", "--model", str(tiny_model), "--task", "arith-easy", "--limit", "4", "--max-tokens", "16",
+            "--ray", "local", "--out", str(tmp_path / "out"), *flags]  # fmt: skip
+    result = run_cli(args, cwd=tmp_path, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == f"evals: error: {expected}"
+    assert not (tmp_path / "out").exists()

@@ -21,7 +21,9 @@ _FLAG_FOR_FIELD = {
     "gpu_memory_utilization": "--gpu-memory-utilization", "dtype": "--dtype",
     "system_prompt": "--system-prompt", "backend": "--backend", "base_url": "--base-url",
     "api_key_env": "--api-key-env", "max_concurrency": "--max-concurrency", "price": "--api-price",
+    "until": "--until", "margin": "--margin", "alpha": "--alpha", "max_usd": "--max-usd",
 }  # fmt: skip
+_STOPPING_FLAGS = ("until", "margin", "alpha", "max_usd")
 
 
 def register(subparsers: Any) -> None:
@@ -55,6 +57,18 @@ def register(subparsers: Any) -> None:
     served.add_argument("--api-key-env", help="environment variable holding the API key")
     served.add_argument("--max-concurrency", type=int, help="requests in flight (openai backend)")
     served.add_argument("--api-price", help="price-table key for token-priced APIs")
+    adaptive = parser.add_argument_group("adaptive (stop generating when the answer is known)")
+    adaptive.add_argument(
+        "--until",
+        metavar="ci=W|decided",
+        help="ci=W: each model x task until its 95%% CI half-width <= W; "
+        "decided: until every pair of models is ordered or equal within --margin",
+    )
+    adaptive.add_argument(
+        "--margin", type=float, help="with --until decided: equal within +/- this (default 0)"
+    )
+    adaptive.add_argument("--alpha", type=float, help="error rate of the stopping rule (default 0.05)")
+    adaptive.add_argument("--max-usd", type=float, help="stop when the run's priced cost reaches this")
     judge = parser.add_argument_group("judge model (for answers the rules cannot read)")
     judge.add_argument(
         "--judge", metavar="MODEL", help="alias, HF id or local dir (offline vLLM), or a served name"
@@ -123,7 +137,11 @@ def suite_from_flags(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.limit is not None:
         data["limit"] = args.limit
-    return data
+    return {**data, **_stopping_keys(args)}
+
+
+def _stopping_keys(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: getattr(args, key) for key in _STOPPING_FLAGS if getattr(args, key) is not None}
 
 
 def _builtin_suites() -> dict[str, Path]:
@@ -194,6 +212,8 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
             data = _with_limit(data, args.limit)
         if args.reproducible and isinstance(data, dict):
             data = _all_reproducible(data)
+        if isinstance(data, dict):
+            data = {**data, **_stopping_keys(args)}
         return _validated_suite(data, str(path)), str(path)
     if not args.model or not args.task:
         raise EvalsError("give --model and --task (or --config SUITE.yaml)")
@@ -274,14 +294,36 @@ def handle(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         outcome = run_suite(suite, options)
     rows = [row.model_dump(mode="json") for row in outcome.rows]
+    adaptive = outcome.adaptive.model_dump(mode="json") if outcome.adaptive else None
     if args.json:
         payload = {"run_dir": str(outcome.run_dir), "generated": outcome.generated,
                    "probed": outcome.probed, "summary": rows}  # fmt: skip
-        print(json.dumps(payload, indent=2))
+        print(json.dumps({**payload, **({"adaptive": adaptive} if adaptive else {})}, indent=2))
     elif args.quiet:
         print(outcome.run_dir)
     else:
         print(format_summary([row for row in outcome.rows if row.budget is None]))
         print_budget_table(outcome.rows)
+        for line in _adaptive_lines(outcome.adaptive):
+            print(line)
         print(f"\nrun directory: {outcome.run_dir}  (generated {outcome.generated} new samples)")
     return 0
+
+
+def _adaptive_lines(outcome: Any) -> list[str]:
+    """What --until did, for the terminal (the manifest's ``adaptive`` has it all)."""
+    if outcome is None:
+        return []
+    lines = [f"\n--until {outcome.until or '-'}: {outcome.statistics}"]
+    for track in outcome.tracks:
+        lines.append(
+            f"  {track.model} / {track.task}: {track.stopped_by} after {track.items} of "
+            f"{track.items_total} items ({track.samples} of {track.samples_total} samples)"
+        )
+    for pair in outcome.pairs:
+        verdict = pair.decision or "undecided"
+        lines.append(
+            f"  {pair.task}: {pair.model_a} - {pair.model_b} = {pair.difference:+.3f} "
+            f"({pair.ci_low:+.3f}, {pair.ci_high:+.3f}), p={pair.p_value:.3g}: {verdict}"
+        )
+    return lines

@@ -74,6 +74,7 @@ class SummaryRow(BaseModel):
     judge_agreement: float | None = None
     n_judge_agreement: int | None = None
     judge_cost_usd: float | None = None
+    stopped_by: str | None = None  # under --until: the rule that stopped generation, after how many items
 
 
 def write_summary(rows: Sequence[SummaryRow], path: Path) -> None:

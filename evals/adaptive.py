@@ -1,0 +1,344 @@
+"""Adaptive evaluation (``--until``): generate in rounds of items, stop when the answer is known.
+
+Each task's items are visited in a random order fixed by the run seed and the task's
+name (the same in every run and resume of the suite). A round adds the next items,
+each with all its samples, to every model x task still running; after the round the
+rules are checked on anytime-valid confidence sequences
+(:mod:`evals.metrics.sequential`) without replacement from the task's items, whose
+target is what the full protocol would measure on them. The first rule met wins:
+``ci=W`` stops a model x task, ``decided`` stops a task once every pair of models on
+it is ordered or equal within the margin, ``max_usd`` stops the whole run.
+Rounds are a function of the task size alone, so a run continued with a stricter
+rule replays the stored rounds without generating and goes on exactly as a run
+started with that rule would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from evals.execute import EngineGroup
+from evals.metrics import CostBasis, SummaryRow, sample_costs
+from evals.metrics.sequential import (
+    ALPHA,
+    SequenceInterval,
+    accuracy_sequence,
+    decide,
+    difference_sequence,
+)
+from evals.plan import RunPlan
+from evals.suite import SuiteSpec, parse_until
+
+MIN_ROUND_ITEMS = 10
+ROUNDS_PER_TASK = 20  # rounds of max(10 items, 1/20 of the task): at most ~20 checks per task
+ALL_ITEMS = "all items"
+TrackKey = tuple[str, str]  # (model label, task)
+
+
+@dataclass(frozen=True)
+class StopRules:
+    ci_width: float | None  # ci=W
+    decided: bool
+    margin: float
+    alpha: float
+    max_usd: float | None
+
+    @classmethod
+    def of(cls, suite: SuiteSpec) -> StopRules | None:
+        """The suite's rules, or None when it has none (the full protocol, unchanged)."""
+        if suite.until is None and suite.max_usd is None:
+            return None
+        width = parse_until(suite.until) if suite.until else None
+        alpha = suite.alpha if suite.alpha is not None else ALPHA
+        return cls(width, suite.until == "decided", suite.margin or 0.0, alpha, suite.max_usd)
+
+
+def visit_order(item_ids: Sequence[str], seed: int, task: str) -> tuple[str, ...]:
+    """A permutation of the items fixed by the run seed and the task (sha256-seeded)."""
+    digest = hashlib.sha256(f"evals-adaptive:{seed}:{task}".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    return tuple(item_ids[i] for i in rng.permutation(len(item_ids)))
+
+
+def round_items(n_items: int) -> int:
+    return max(MIN_ROUND_ITEMS, -(-n_items // ROUNDS_PER_TASK))
+
+
+@dataclass
+class Track:
+    """How far one model x task has got (mutable: advanced round by round)."""
+
+    order: tuple[str, ...]
+    samples: int  # per item
+    visited: int = 0
+    stopped_by: str | None = None
+
+    def visited_ids(self) -> set[str]:
+        return set(self.order[: self.visited])
+
+
+class PairOutcome(BaseModel):
+    """Model a minus model b on a task's visited items, anytime-valid."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: str
+    model_a: str
+    model_b: str
+    n_items: int
+    difference: float
+    ci_low: float  # open ends
+    ci_high: float
+    p_value: float | None
+    decision: str | None
+    method: str
+
+
+class TrackOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    task: str
+    stopped_by: str
+    items: int
+    items_total: int
+    samples: int
+    samples_total: int
+    tokens_saved: float | None  # the missing samples at the mean tokens of those generated
+    usd_saved: float | None  # likewise, at their mean cost; None for an unknown price
+
+
+class AdaptiveOutcome(BaseModel):
+    """What ``--until`` did: recorded in the manifest (``adaptive``) and printed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    until: str | None
+    margin: float
+    alpha: float
+    max_usd: float | None
+    order: str  # how items were ordered
+    orders: dict[str, list[str]]  # each task's visiting order (item ids)
+    round_items: dict[str, int]
+    rounds: int
+    cost_usd: float | None  # priced cost of the samples kept; None when a price is unknown
+    tracks: tuple[TrackOutcome, ...]
+    pairs: tuple[PairOutcome, ...]
+    statistics: str
+
+
+RoundRunner = Callable[[Sequence[EngineGroup]], int]  # generate a round's missing samples; how many
+RoundScorer = Callable[[dict[TrackKey, set[str]]], pd.DataFrame]  # scored samples of the visited items
+
+
+def run_adaptive(
+    plan: RunPlan,
+    groups: Sequence[EngineGroup],
+    rules: StopRules,
+    generate: RoundRunner,
+    score: RoundScorer,
+    costs: dict[str, CostBasis],
+) -> tuple[int, dict[TrackKey, Track], int]:
+    """Generate round by round until every model x task is stopped; (generated, tracks, rounds)."""
+    seed = plan.suite.seed
+    tracks = {
+        (m.label, t.name): Track(visit_order([i.item_id for i in t.task.items], seed, t.name),
+                                 m.entry.generation.samples)
+        for m in plan.models
+        for t in m.tasks
+    }  # fmt: skip
+    generated = rounds = 0
+    while active := [key for key, track in tracks.items() if track.stopped_by is None]:
+        for key in active:
+            track = tracks[key]
+            track.visited = min(len(track.order), track.visited + round_items(len(track.order)))
+        generated += generate(round_groups(groups, tracks, set(active)))
+        rounds += 1
+        samples = score({key: track.visited_ids() for key, track in tracks.items()})
+        check_rules(samples, tracks, active, rules, costs)
+    return generated, tracks, rounds
+
+
+def round_groups(
+    groups: Sequence[EngineGroup], tracks: dict[TrackKey, Track], active: set[TrackKey]
+) -> list[EngineGroup]:
+    """The groups cut down to the visited items of the running model x tasks."""
+    cut = []
+    for group in groups:
+        models = []
+        for model in group.models:
+            tasks = tuple(
+                replace(task, prompts=tuple(p for p in task.prompts if p.item.item_id in visited))
+                for task in model.tasks
+                if (model.label, task.name) in active
+                for visited in [tracks[(model.label, task.name)].visited_ids()]
+            )
+            if tasks:
+                models.append(replace(model, tasks=tasks))
+        if models:
+            cut.append(replace(group, models=tuple(models)))
+    return cut
+
+
+def item_values(samples: pd.DataFrame, label: str, task: str, order: Sequence[str]) -> pd.Series:
+    """Each visited item's share of correct judged samples, in visiting order (unjudged items left out)."""
+    rows = samples[(samples["model"] == label) & (samples["task"] == task)]
+    verdicts = rows["correct"].astype("boolean")
+    frame = rows[["item_id"]].assign(judged=verdicts.notna(), correct=verdicts.fillna(False).astype(bool))
+    counts = frame.groupby("item_id")[["judged", "correct"]].sum()
+    counts = counts[counts["judged"] > 0]
+    position = {item: index for index, item in enumerate(order)}
+    ordered = sorted(counts.index, key=lambda item: position[item])
+    return (counts.loc[ordered, "correct"] / counts.loc[ordered, "judged"]).astype(np.float64)
+
+
+def check_rules(
+    samples: pd.DataFrame,
+    tracks: dict[TrackKey, Track],
+    active: Sequence[TrackKey],
+    rules: StopRules,
+    costs: dict[str, CostBasis],
+) -> None:
+    """Stop the model x tasks whose rule is met after this round (the statistical rules first).
+
+    A model x task whose items have all been seen is stopped by that ("all items"):
+    its intervals are then exact, so every rule would be met trivially.
+    """
+    for key in active:
+        track = tracks[key]
+        if track.visited == len(track.order):
+            track.stopped_by = ALL_ITEMS
+    active = [key for key in active if tracks[key].stopped_by is None]
+    if rules.ci_width is not None:
+        for label, task in active:
+            track = tracks[(label, task)]
+            values = item_values(samples, label, task, track.order).to_numpy()
+            interval = accuracy_sequence(values, len(track.order), rules.alpha)
+            if interval is not None and (interval.high - interval.low) / 2 <= rules.ci_width:
+                track.stopped_by = f"ci={rules.ci_width:g}"
+    if rules.decided:
+        for task in sorted({task for _, task in active}):
+            pairs = task_pairs(samples, tracks, task, rules)
+            if all(pair.decision is not None for pair in pairs):
+                for key in active:
+                    if key[1] == task:
+                        tracks[key].stopped_by = "decided"
+    if rules.max_usd is not None:
+        spent = total_cost(samples, costs)
+        if spent is not None and spent >= rules.max_usd:
+            for key in active:
+                tracks[key].stopped_by = tracks[key].stopped_by or f"max_usd={rules.max_usd:g}"
+
+
+def task_pairs(
+    samples: pd.DataFrame, tracks: dict[TrackKey, Track], task: str, rules: StopRules
+) -> list[PairOutcome]:
+    """Every pair of models on ``task``, compared on the visited items both judged."""
+    labels = [label for label, name in tracks if name == task]
+    pairs = []
+    for a, b in itertools.combinations(labels, 2):
+        order = tracks[(a, task)].order
+        values_a = item_values(samples, a, task, order)
+        values_b = item_values(samples, b, task, order)
+        common = [item for item in values_a.index if item in values_b.index]
+        differences = (values_a.loc[common] - values_b.loc[common]).to_numpy(dtype=np.float64)
+        result = difference_sequence(differences, len(order), rules.alpha, rules.margin)
+        if result is None:
+            continue
+        decision = decide(result.low, result.high, rules.margin)
+        pairs.append(PairOutcome(
+            task=task, model_a=a, model_b=b, n_items=len(common), difference=result.estimate,
+            ci_low=result.low, ci_high=result.high, p_value=result.p_value, decision=decision,
+            method=result.method,
+        ))  # fmt: skip
+    return pairs
+
+
+def total_cost(samples: pd.DataFrame, costs: dict[str, CostBasis]) -> float | None:
+    """Priced cost of ``samples``; None when any model's price is unknown."""
+    total = 0.0
+    for label, rows in samples.groupby("model"):
+        per_sample = _sample_costs(rows, costs[str(label)])
+        if per_sample is None:
+            return None
+        total += float(np.nansum(per_sample))
+    return total
+
+
+def _sample_costs(rows: pd.DataFrame, basis: CostBasis) -> np.ndarray | None:
+    def column(name: str) -> np.ndarray:
+        return rows[name].astype(float).fillna(0.0).to_numpy()
+
+    return sample_costs(basis, column("prompt_tokens"), column("completion_tokens"), column("engine_seconds"))
+
+
+def adaptive_outcome(
+    samples: pd.DataFrame,
+    tracks: dict[TrackKey, Track],
+    rules: StopRules,
+    costs: dict[str, CostBasis],
+    suite: SuiteSpec,
+    rounds: int,
+) -> AdaptiveOutcome:
+    """The record of an adaptive run: why each model x task stopped, what it saved, its pairs."""
+    outcomes = []
+    for (label, task), track in tracks.items():
+        rows = samples[(samples["model"] == label) & (samples["task"] == task)]
+        total = len(track.order) * track.samples
+        missing = max(0, total - len(rows))
+        tokens = (rows["prompt_tokens"].astype(float) + rows["completion_tokens"].astype(float)).mean()
+        per_sample = _sample_costs(rows, costs[label])
+        outcomes.append(TrackOutcome(
+            model=label, task=task, stopped_by=track.stopped_by or ALL_ITEMS, items=track.visited,
+            items_total=len(track.order), samples=len(rows), samples_total=total,
+            tokens_saved=float(tokens * missing) if len(rows) and np.isfinite(tokens) else None,
+            usd_saved=None if per_sample is None or not len(rows)
+            else float(np.nanmean(per_sample)) * missing,
+        ))  # fmt: skip
+    pairs = [
+        pair for task in sorted({t for _, t in tracks}) for pair in task_pairs(samples, tracks, task, rules)
+    ]
+    return AdaptiveOutcome(
+        until=suite.until, margin=rules.margin, alpha=rules.alpha, max_usd=rules.max_usd,
+        order=f"per task, a permutation seeded by sha256('evals-adaptive:{suite.seed}:<task>')",
+        round_items={task: round_items(len(track.order)) for (_, task), track in tracks.items()},
+        orders={task: list(track.order) for (_, task), track in tracks.items()},
+        rounds=rounds, cost_usd=total_cost(samples, costs), tracks=tuple(outcomes), pairs=tuple(pairs),
+        statistics="every CI and p-value of this run is an anytime-valid confidence sequence "
+        f"(alpha {rules.alpha:g}) without replacement from each task's items",
+    )  # fmt: skip
+
+
+def anytime_rows(
+    rows: Sequence[SummaryRow], samples: pd.DataFrame, tracks: dict[TrackKey, Track], alpha: float
+) -> list[SummaryRow]:
+    """Summary rows whose accuracy CI is the anytime-valid one, and that say why generation stopped."""
+    replaced = []
+    for row in rows:
+        track = tracks[(row.model, row.task)]
+        values = item_values(samples, row.model, row.task, track.order).to_numpy()
+        interval = accuracy_sequence(values, len(track.order), alpha)
+        replaced.append(row.model_copy(update={
+            "ci_low": interval.low if interval else None, "ci_high": interval.high if interval else None,
+            "ci_method": interval.method if interval else None,
+            "stopped_by": f"{track.stopped_by} after {track.visited} of {len(track.order)} items",
+        }))  # fmt: skip
+    return replaced
+
+
+def anytime_paired(
+    samples: pd.DataFrame, model_a: str, model_b: str, task: str, order: Sequence[str], alpha: float
+) -> SequenceInterval | None:
+    """The anytime-valid difference a - b on a task of an adaptive run (for ``evals compare``)."""
+    values_a = item_values(samples, model_a, task, order)
+    values_b = item_values(samples, model_b, task, order)
+    common = [item for item in values_a.index if item in values_b.index]
+    differences = (values_a.loc[common] - values_b.loc[common]).to_numpy(dtype=np.float64)
+    return difference_sequence(differences, len(order), alpha)
