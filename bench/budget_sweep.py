@@ -9,7 +9,7 @@ and probes, less the probe prompt tokens vLLM's prefix cache served), wall time
 sides, and the ratios (a) / (b), medians over rounds in which the sides alternate going
 first. Target: (a) at most 0.5x the wall time of (b).
 
-    flock /tmp/evals-heavy.lock .venv/bin/python bench/budget_sweep.py --task gsm8k \
+    .venv/bin/python bench/budget_sweep.py --task gsm8k \
         --data-dir ../shared/data --limit 16 --budgets 32,64,128,256
 """
 

@@ -12,7 +12,7 @@ Printed per mode: wall time of the local run (engine start to summary) and the s
 outputs identical to the local run's, greedy and sampled apart, for ray-2 and resumed; then the
 wall-time ratio reproducible / default. Run it under the shared lock:
 
-    flock /tmp/evals-heavy.lock .venv/bin/python bench/reproducible.py --limit 64 --max-tokens 256
+    .venv/bin/python bench/reproducible.py --limit 64 --max-tokens 256
 """
 
 from __future__ import annotations
