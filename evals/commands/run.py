@@ -57,6 +57,21 @@ def register(subparsers: Any) -> None:
     served.add_argument("--api-key-env", help="environment variable holding the API key")
     served.add_argument("--max-concurrency", type=int, help="requests in flight (openai backend)")
     served.add_argument("--api-price", help="price-table key for token-priced APIs")
+    _add_adaptive_and_judge_flags(parser)
+    ray = parser.add_argument_group("distributed (Ray)")
+    ray.add_argument("--ray", metavar="auto|local|ADDRESS", help="run on a Ray cluster")
+    ray.add_argument("--num-workers", type=int, help="engine workers (default: one per node's share)")
+    ray.add_argument("--shard-size", type=int, default=128, help="items per shard (default 128)")
+    io = parser.add_argument_group("input and output")
+    io.add_argument("--data-dir", type=Path, help="read DIR/<task>/test.jsonl instead of the Hub")
+    io.add_argument("--out", help="run directory (default: runs/<suite>-<config hash>)")
+    io.add_argument("--prices", type=Path, help="price table YAML overriding the shipped one")
+    io.add_argument("--quiet", action="store_true", help="no progress bars; print the run dir only")
+    io.add_argument("--json", action="store_true", help="print the summary rows as JSON")
+    parser.set_defaults(handler=handle)
+
+
+def _add_adaptive_and_judge_flags(parser: Any) -> None:
     adaptive = parser.add_argument_group("adaptive (stop generating when the answer is known)")
     adaptive.add_argument(
         "--until",
@@ -80,17 +95,6 @@ def register(subparsers: Any) -> None:
     judge.add_argument(
         "--judge-sample", type=int, default=20, help="rule-decided answers also judged, to measure agreement"
     )
-    ray = parser.add_argument_group("distributed (Ray)")
-    ray.add_argument("--ray", metavar="auto|local|ADDRESS", help="run on a Ray cluster")
-    ray.add_argument("--num-workers", type=int, help="engine workers (default: one per node's share)")
-    ray.add_argument("--shard-size", type=int, default=128, help="items per shard (default 128)")
-    io = parser.add_argument_group("input and output")
-    io.add_argument("--data-dir", type=Path, help="read DIR/<task>/test.jsonl instead of the Hub")
-    io.add_argument("--out", help="run directory (default: runs/<suite>-<config hash>)")
-    io.add_argument("--prices", type=Path, help="price table YAML overriding the shipped one")
-    io.add_argument("--quiet", action="store_true", help="no progress bars; print the run dir only")
-    io.add_argument("--json", action="store_true", help="print the summary rows as JSON")
-    parser.set_defaults(handler=handle)
 
 
 def _flag_problems(error: ConfigError) -> ConfigError:

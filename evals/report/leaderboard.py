@@ -76,13 +76,7 @@ def build_leaderboard(
     leader = order[0] if ranks[order[0]].value is not None else None
     judged = merged.samples[["model", "task", "item_id", "correct"]]
     comparisons = _comparisons(judged, order, leader, by_model, seed)
-    points = {
-        model: (aggregate.value, overall[model].value)
-        for model in order
-        if (aggregate := _mean_cell(by_model[model], tasks, "cost_per_answer_usd", merged.run_of)).value
-        is not None
-        and overall[model].value is not None
-    }
+    points = _cost_accuracy_points(merged, by_model, overall, order)
     front = pareto_front(points)
     published = published_by_cell(merged, load_published())
     rows = tuple(
@@ -116,6 +110,21 @@ def build_leaderboard(
         publishable=publishable,
         definitions=DEFINITIONS,
     )
+
+
+def _cost_accuracy_points(
+    merged: MergedRuns,
+    by_model: Mapping[str, Mapping[str, SummaryRow]],
+    overall: Mapping[str, Cell],
+    order: Sequence[str],
+) -> dict[str, tuple[float | None, float | None]]:
+    """(cost per answer, overall accuracy) of each model that has both: the scatter's points."""
+    points: dict[str, tuple[float | None, float | None]] = {}
+    for model in order:
+        cost = _mean_cell(by_model[model], merged.tasks, "cost_per_answer_usd", merged.run_of).value
+        if cost is not None and overall[model].value is not None:
+            points[model] = (cost, overall[model].value)
+    return points
 
 
 def _row(
