@@ -10,19 +10,15 @@ import pandas as pd
 import pytest
 import yaml
 from backend_helpers import run_evals
-from vllm_server import VllmServer
+from vllm_server import VllmServer, running
 
 pytestmark = pytest.mark.vllm
 
 
 @pytest.fixture(scope="module")
 def served(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
-    server = VllmServer(tiny_model, tmp_path_factory.mktemp("vllm-serve") / "server.log")
-    server.start()
-    try:
+    with running(VllmServer(tiny_model, tmp_path_factory.mktemp("vllm-serve") / "server.log")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_probes_through_the_completions_endpoint(
@@ -64,12 +60,10 @@ MARKED_TEMPLATE = (
 def served_with_template(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
     folder = tmp_path_factory.mktemp("vllm-serve-template")
     (folder / "template.jinja").write_text(MARKED_TEMPLATE)
-    server = VllmServer(tiny_model, folder / "server.log", "--chat-template", str(folder / "template.jinja"))
-    server.start()
-    try:
+    with running(
+        VllmServer(tiny_model, folder / "server.log", "--chat-template", str(folder / "template.jinja"))
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_chat_template_kwargs_and_extra_body_reach_a_real_server(

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from backend_helpers import REPO_ROOT, run_evals
-from vllm_server import VllmServer
+from vllm_server import VllmServer, running
 
 from evals.generation.base import sample_seed
 from evals.generation.chat_reply import prompt_transcript
@@ -29,12 +29,8 @@ KEY = ["model", "task", "item_id", "sample_idx"]
 @pytest.fixture(scope="module")
 def served(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
     """One server for the module (start-up is the slow part); tests may kill and restart it."""
-    server = VllmServer(tiny_model, tmp_path_factory.mktemp("vllm-serve") / "server.log")
-    server.start()
-    try:
+    with running(VllmServer(tiny_model, tmp_path_factory.mktemp("vllm-serve") / "server.log")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_served_run_records_usage_tokens_and_native_n(

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from backend_helpers import free_port
@@ -80,3 +81,13 @@ class VllmServer:
 
     def log_tail(self, lines: int = 15) -> str:
         return " | ".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def running(server: VllmServer) -> Iterator[VllmServer]:
+    """The server started for the block and stopped after it, however the block ends."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -26,7 +26,7 @@ from tests.conftest import REPO_ROOT, run_cli
 
 pytestmark = pytest.mark.vllm
 sys.path.insert(0, str(REPO_ROOT / "tests" / "backends"))
-from vllm_server import VllmServer  # noqa: E402
+from vllm_server import VllmServer, running  # noqa: E402
 
 # Outputs per item of arith-easy (golds 2, 15, 2, 11): no number, right, no number, wrong.
 OUTPUTS = ["I am not sure how to count these.", "The answer is 15.", "Hard to say!", "The answer is 12."]
@@ -104,12 +104,8 @@ def test_offline_vllm_judge_end_to_end_and_resume(tiny_model: Path, tmp_path: Pa
 
 def test_served_judge_through_vllm_serve(tiny_model: Path, tmp_path: Path) -> None:
     judge_path = Path(ensure_available(resolve_model("smollm2-135m"), notify=None).path_or_id)
-    server = VllmServer(judge_path, tmp_path / "server.log")
-    server.start()
-    try:
-        run_dir = tmp_path / "run"
+    run_dir = tmp_path / "run"
+    with running(VllmServer(judge_path, tmp_path / "server.log")) as server:
         _seed_run(run_dir, "tiny-llama")
         _judge_run(tiny_model, run_dir, ["--judge", str(judge_path), "--judge-base-url", server.url])
-    finally:
-        server.stop()
     _check_judged(run_dir, judge_path.name)
