@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,3 +90,27 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def kill_once_stored(
+    args: Sequence[str], cwd: Path, parts: Path, pattern: str, env: dict[str, str] | None = None
+) -> None:
+    """Start ``evals ARGS``; SIGKILL it as soon as a file matching ``parts/pattern`` exists (a crash).
+
+    ``env`` should set a small EVALS_FLUSH_SECONDS so that the kill lands between writes.
+    """
+    command = [sys.executable, "-m", "evals.cli", *args]
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 600
+    while not list(parts.glob(pattern)):
+        assert process.poll() is None, f"run ended before its first {pattern} was written"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()

@@ -9,11 +9,6 @@ a killed and resumed run 230 of 240). The 64-item, 256-token check is bench/repr
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +16,7 @@ import pytest
 import yaml
 from ray_helpers import cli_env
 
-from tests.conftest import run_cli
+from tests.conftest import kill_once_stored, run_cli
 
 pytestmark = [pytest.mark.ray, pytest.mark.vllm]
 KEY = ["model", "task", "item_id", "sample_idx"]
@@ -49,18 +44,7 @@ def outputs(run: Path) -> pd.DataFrame:
 
 def kill_after_first_part(args: list[str], out: Path, cwd: Path) -> int:
     """Start the run, SIGKILL it once a part is stored; how many samples it stored."""
-    env = {**cli_env(), "EVALS_FLUSH_SECONDS": "0.1"}
-    command = [sys.executable, "-m", "evals.cli", *args]
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 600
-    while not list(out.glob("parts/*/*/part-*.parquet")):
-        assert process.poll() is None, "run ended before its first part was written"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_once_stored(args, cwd, out, "parts/*/*/part-*.parquet", {**cli_env(), "EVALS_FLUSH_SECONDS": "0.1"})
     return sum(len(pd.read_parquet(p)) for p in out.glob("parts/*/*/part-*.parquet"))
 
 

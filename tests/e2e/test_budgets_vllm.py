@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, run_cli
+from tests.conftest import REPO_ROOT, kill_once_stored, run_cli
 
 pytestmark = pytest.mark.vllm
 
@@ -82,18 +77,8 @@ def tiny_suite(model: Path, path: Path) -> list[str]:
 def test_probes_resume_after_sigkill(tiny_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
     args = [*tiny_suite(tiny_model, tmp_path / "suite.yaml"), "--out", str(out), "--json"]
-    env = {**os.environ, "EVALS_FLUSH_SECONDS": "0.05"}
-    command = [sys.executable, "-m", "evals.cli", *args]
-    process = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 600
-    while not list(out.glob("probes/*/*/part-*.parquet")):
-        assert process.poll() is None, "run ended before its first probe part was written"
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    env = {"EVALS_FLUSH_SECONDS": "0.05"}
+    kill_once_stored(args, tmp_path, out, "probes/*/*/part-*.parquet", env)
     assert not (out / "probes.parquet").exists(), "the kill came after the run finished"
     stored = pd.concat(pd.read_parquet(p) for p in out.glob("probes/*/*/part-*.parquet"))
 

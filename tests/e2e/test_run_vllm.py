@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import signal
-import subprocess
-import sys
-import time
 from importlib import metadata
 from pathlib import Path
 
@@ -17,7 +12,7 @@ import pandas as pd
 import pytest
 
 from evals.tasks import load_task
-from tests.conftest import REPO_ROOT, run_cli
+from tests.conftest import REPO_ROOT, kill_once_stored, run_cli
 
 pytestmark = pytest.mark.vllm
 
@@ -120,19 +115,9 @@ def test_sigkill_mid_run_resumes_to_the_uninterrupted_result(tiny_model: Path, t
     assert done.returncode == 0, done.stderr
 
     killed = tmp_path / "killed"
-    command = [sys.executable, "-m", "evals.cli", *tiny_args(tiny_model, killed, limit, max_tokens)]
     # Small parts, so that the kill lands between writes even when the tiny model is fast.
-    env = {**os.environ, "EVALS_FLUSH_SECONDS": "0.1"}
-    process = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 600
-    while not list(killed.glob("parts/*/*/part-*.parquet")):
-        assert process.poll() is None, "run ended before its first part was written"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_once_stored(tiny_args(tiny_model, killed, limit, max_tokens), tmp_path, killed,
+                     "parts/*/*/part-*.parquet", {"EVALS_FLUSH_SECONDS": "0.1"})  # fmt: skip
     assert not (killed / "samples.parquet").exists(), "the kill came after the run finished"
     stored = len(pd.concat(pd.read_parquet(p) for p in killed.glob("parts/*/*/part-*.parquet")))
     assert 0 < stored < 2 * limit
