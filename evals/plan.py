@@ -13,6 +13,7 @@ from typing import Any
 
 from evals.errors import ConfigError, EvalsError
 from evals.generation.base import GenerationRequest, SamplingSettings, sample_seed
+from evals.generation.registry import backend_named, is_served
 from evals.generation.served import ServedModel, served_model, server_problems
 from evals.models import ResolvedModel, ensure_available, resolve_model, validate_model_ref
 from evals.probes import closing_text
@@ -84,7 +85,7 @@ def validate_suite(suite: SuiteSpec, source: str) -> None:
     problems = reference_problems(suite.model_dump(mode="json"), source)
     prefix = f"{source}: " if source else ""
     for index, entry in enumerate(suite.models):
-        if entry.backend == "openai":
+        if backend_named(entry.backend).served:
             problems += [f"{prefix}models.{index}.{p}" for p in server_problems(entry)]
     if problems:
         raise ConfigError(problems)
@@ -94,7 +95,7 @@ def reference_problems(data: Any, source: str) -> list[str]:
     """Unknown tasks and unresolvable models that a suite mapping names.
 
     Works on the raw mapping, so that a schema error elsewhere in the file does not
-    hide them. Served (openai) models are names a server knows: nothing to resolve.
+    hide them. Served models are names a server knows: nothing to resolve.
     """
     prefix = f"{source}: " if source else ""
     data = data if isinstance(data, dict) else {}
@@ -106,11 +107,18 @@ def reference_problems(data: Any, source: str) -> list[str]:
         if (
             isinstance(entry, dict)
             and isinstance(entry.get("model"), str)
-            and entry.get("backend") != "openai"
+            and not is_served(entry.get("backend"))
         ):
             problem = validate_model_ref(entry["model"])
             problems += [prefix + problem] if problem else []
     return problems
+
+
+def locate_model(entry: ModelEntrySpec) -> ResolvedModel | ServedModel:
+    """The entry's model: a name its server knows, or local weights (downloaded when missing)."""
+    if backend_named(entry.backend).served:
+        return served_model(entry)
+    return ensure_available(resolve_model(entry.model))
 
 
 def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
@@ -122,9 +130,7 @@ def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
     }
     models = []
     for entry in suite.models:
-        resolved: ResolvedModel | ServedModel = (
-            served_model(entry) if entry.backend == "openai" else ensure_available(resolve_model(entry.model))
-        )
+        resolved = locate_model(entry)
         tasks = tuple(
             TaskPlan(
                 task=task,

@@ -23,7 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from evals.errors import ConfigError, field_problems
+from evals.errors import ConfigError, closest, field_problems
+from evals.generation.registry import BACKENDS, DEFAULT_BACKEND, DEFAULT_SERVER_CONCURRENCY
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]*$")
 
@@ -79,7 +80,7 @@ class ServerSpec(_Spec):
     # The key is read from this environment variable at run time and never written anywhere.
     api_key_env: str | None = None
     model_name: str | None = None  # the name the server knows the model by; default: ``model``
-    max_concurrency: int = Field(8, ge=1, le=1024)
+    max_concurrency: int = Field(DEFAULT_SERVER_CONCURRENCY, ge=1, le=1024)
     timeout_s: float = Field(600.0, gt=0)
     max_retries: int = Field(5, ge=0, le=50)
     price: str | None = None  # price-table key for token-priced APIs (e.g. "deepseek-reasoner")
@@ -90,17 +91,28 @@ class ModelEntrySpec(_Spec):
 
     name: str | None = None
     model: str
-    backend: Literal["vllm", "openai", "hf"] = "vllm"
+    backend: str = DEFAULT_BACKEND  # a name in evals.generation.registry.BACKENDS
     generation: GenerationSpec = GenerationSpec()
     engine: EngineSpec = EngineSpec()
     server: ServerSpec | None = None
 
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in BACKENDS:
+            names = [repr(name) for name in BACKENDS]
+            choices = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+            raise ValueError(f"Input should be {choices}{closest(value, list(BACKENDS))}")
+        return value
+
     @model_validator(mode="after")
     def _server_matches_backend(self) -> ModelEntrySpec:
-        if self.backend == "openai" and self.server is None:
-            raise ValueError("backend 'openai' needs a server: {base_url: ...}")
-        if self.backend != "openai" and self.server is not None:
-            raise ValueError(f"server is only used by backend 'openai', not {self.backend!r}")
+        served = BACKENDS[self.backend].served
+        if served and self.server is None:
+            raise ValueError(f"backend {self.backend!r} needs a server: {{base_url: ...}}")
+        if not served and self.server is not None:
+            served_names = " or ".join(repr(b.name) for b in BACKENDS.values() if b.served)
+            raise ValueError(f"server is only used by backend {served_names}, not {self.backend!r}")
         return self
 
     @field_validator("name")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.errors import ConfigError, EvalsError, FieldProblem, closest
+from evals.generation.registry import backend_names
 
 # Suite fields a CLI flag sets, so that validation errors name the flag the user typed.
 _FLAG_FOR_FIELD = {
@@ -52,7 +53,7 @@ def register(subparsers: Any) -> None:
         "point (on CPU about 2x slower; see README)",
     )  # fmt: skip
     served = parser.add_argument_group("served and API models")
-    served.add_argument("--backend", choices=("vllm", "openai", "hf"), help="default: vllm (offline)")
+    served.add_argument("--backend", choices=backend_names(), help="default: vllm (offline)")
     served.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     served.add_argument("--api-key-env", help="environment variable holding the API key")
     served.add_argument("--max-concurrency", type=int, help="requests in flight (openai backend)")

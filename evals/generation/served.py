@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from evals.generation.http_retry import display_url
+from evals.generation.registry import backend_named
 from evals.net import is_loopback
 from evals.suite import ModelEntrySpec, ServerSpec
 
@@ -75,7 +76,7 @@ def api_price_key(entry: ModelEntrySpec, hardware_declared: bool) -> str | None:
     key is ours (``vllm serve`` here) and costs this machine's time, like offline vLLM.
     """
     server = entry.server
-    if server is None:
+    if server is None or not backend_named(entry.backend).token_priced:
         return None
     if server.price is not None:
         return server.price
