@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from evals.errors import ConfigError, closest, field_problems
 from evals.generation.registry import BACKENDS, DEFAULT_BACKEND, DEFAULT_SERVER_CONCURRENCY
@@ -102,7 +103,10 @@ class ModelEntrySpec(_Spec):
         if value not in BACKENDS:
             names = [repr(name) for name in BACKENDS]
             choices = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
-            raise ValueError(f"Input should be {choices}{closest(value, list(BACKENDS))}")
+            # Worded as pydantic words an unknown Literal value, which this field was.
+            raise PydanticCustomError(
+                "literal_error", f"Input should be {choices}{closest(value, list(BACKENDS))}"
+            )
         return value
 
     @model_validator(mode="after")
