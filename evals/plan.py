@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evals.errors import ConfigError, EvalsError
+from evals.errors import ConfigError, EvalsError, FieldProblem
 from evals.generation.base import GenerationRequest, SamplingSettings, sample_seed
 from evals.generation.registry import backend_named, is_served
-from evals.generation.served import ServedModel, served_model, server_problems
+from evals.generation.served import ServedModel, served_model, server_field_problems
 from evals.models import ResolvedModel, ensure_available, resolve_model, validate_model_ref
 from evals.probes import closing_text
 from evals.prompts import build_prompt
@@ -82,11 +82,13 @@ def validate_suite(suite: SuiteSpec, source: str) -> None:
 
     ``source`` starts each line (a suite file; '' for command-line flags).
     """
-    problems = reference_problems(suite.model_dump(mode="json"), source)
-    prefix = f"{source}: " if source else ""
+    problems: list[str | FieldProblem] = [*reference_problems(suite.model_dump(mode="json"), source)]
     for index, entry in enumerate(suite.models):
         if backend_named(entry.backend).served:
-            problems += [f"{prefix}models.{index}.{p}" for p in server_problems(entry)]
+            problems += [
+                FieldProblem(source, ("models", index, *field), message)
+                for field, message in server_field_problems(entry)
+            ]
     if problems:
         raise ConfigError(problems)
 
