@@ -9,12 +9,16 @@ from typing import Any
 import pytest
 
 from evals.commands.check_backends import parse_backends
+from evals.distributed.resources import worker_shape
 from evals.errors import ConfigError, EvalsError
+from evals.execute import EngineGroup
 from evals.generation.base import BackendTarget, GenerationBackend
 from evals.generation.registry import BACKENDS, Backend, _registry, backend_named
 from evals.generation.replay import ReplayBackend
+from evals.generation.vllm_backend import resolve_engine_setup
+from evals.plan import ModelPlan, locate_model
 from evals.runner import RunOptions, run_suite
-from evals.suite import parse_suite
+from evals.suite import ModelEntrySpec, parse_suite
 
 TASKS = [{"name": "arith-easy", "limit": 3}]
 
@@ -82,3 +86,18 @@ def test_a_backend_added_by_one_entry_runs_a_suite(monkeypatch: pytest.MonkeyPat
             suite.model_copy(update={"budgets": (8,)}), RunOptions(out=tmp_path / "budgets", quiet=True)
         )
     assert not (tmp_path / "budgets").exists()
+
+
+# (backend, engine on a GPU, GPUs a Ray worker reserves) -- source: issue 9, resources.py compared
+# the backend's name with "openai"; the registry's uses_gpu trait decides now.
+SHAPES = [("vllm", True, 1), ("hf", True, 1), ("openai", True, 0), ("vllm", False, 0), ("hf", False, 0)]
+
+
+@pytest.mark.parametrize(("backend", "on_gpu", "gpus"), SHAPES)
+def test_ray_workers_reserve_gpus_for_engines_in_the_process(backend: str, on_gpu: bool, gpus: int) -> None:
+    server = {"base_url": "http://127.0.0.1:9/v1"} if backend == "openai" else None
+    entry = ModelEntrySpec(model="smollm2-135m", backend=backend, server=server)  # type: ignore[arg-type]
+    group = EngineGroup(
+        (ModelPlan(entry, locate_model(entry), ()),), resolve_engine_setup(entry.engine, on_gpu)
+    )
+    assert worker_shape(group).num_gpus == gpus
