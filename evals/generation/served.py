@@ -69,11 +69,6 @@ def server_field_problems(entry: ModelEntrySpec) -> list[tuple[tuple[str, ...], 
     return problems
 
 
-def server_problems(entry: ModelEntrySpec) -> list[str]:
-    """``server_field_problems`` as ``field: problem`` lines."""
-    return [f"{'.'.join(field)}: {message}" for field, message in server_field_problems(entry)]
-
-
 def api_price_key(entry: ModelEntrySpec, hardware_declared: bool) -> str | None:
     """The price-table key when ``entry`` is priced by tokens; None when by hardware time.
 
