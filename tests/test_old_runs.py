@@ -10,9 +10,9 @@ import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+from evals.run_records import sample_records
 from evals.store import RunStore
 from tests.conftest import REPO_ROOT, run_cli
 
@@ -34,11 +34,20 @@ def test_the_store_reads_an_old_run(old_run: Path) -> None:
     store = RunStore(old_run)
     manifest = store.read_manifest()
     assert manifest is not None
-    assert manifest["config"]["name"] == name
+    assert manifest.config["name"] == name
     assert store.read_completions().num_rows == n_samples
     assert len(store.done_keys()) == n_samples
-    samples = pd.read_parquet(store.samples_path)
+    samples = store.read_samples()
     assert samples["status"].value_counts().to_dict() == statuses
+    records = sample_records(samples)
+    assert len(records) == n_samples and all(r.record_version == 1 for r in records)
+
+
+def test_an_old_manifest_is_written_back_unchanged(old_run: Path) -> None:
+    """Reading and writing back a manifest keeps every field (none dropped, none added)."""
+    stored = json.loads((old_run / "manifest.json").read_text())
+    manifest = RunStore(old_run).read_manifest()
+    assert manifest is not None and manifest.to_json() == stored
 
 
 def test_rescoring_an_old_run_gives_its_summary(old_run: Path) -> None:
