@@ -81,12 +81,15 @@ def compare_models(args: argparse.Namespace) -> int:
 
 def _adaptive_record(run_dir: Path) -> dict[str, Any] | None:
     """The manifest's ``adaptive`` section (a run under --until), if any."""
+    from evals.errors import EvalsError
+    from evals.store import RunStore
+
     try:
-        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        manifest = RunStore(run_dir).read_manifest()
+    except EvalsError:
         return None
-    record = manifest.get("adaptive") if isinstance(manifest, dict) else None
-    return record if isinstance(record, dict) and "orders" in record else None
+    record = manifest.adaptive if manifest is not None else None
+    return record if record is not None and "orders" in record else None
 
 
 def _anytime(comparison: PairedComparison, samples: Any, adaptive: dict[str, Any]) -> PairedComparison:
