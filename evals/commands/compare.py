@@ -38,16 +38,16 @@ def register(subparsers: Any) -> None:
 
 
 def compare_models(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from evals.metrics import paired_comparison
+    from evals.store import RunStore
 
     if args.n_bootstrap < 1:
         raise EvalsError(f"--n-bootstrap must be at least 1, got {args.n_bootstrap}")
     path = args.run_dir / "samples.parquet"
     if not path.is_file():
         raise EvalsError(f"no samples.parquet in {args.run_dir} (is it a run folder?)")
-    samples = pd.read_parquet(path, columns=["model", "task", "item_id", "correct"])
+    samples = RunStore(args.run_dir).read_samples(["model", "task", "item_id", "correct"])
     models = sorted(map(str, samples["model"].unique()))
     for model in (args.a, args.b):
         if model not in models:
