@@ -4,13 +4,16 @@ The scorer asks ``rule_for(answer_type)`` and never branches on the type itself.
 
 How to add an answer type:
 
-1. Name it in ``AnswerType`` and ``ANSWER_TYPES`` (``evals/records.py``): task specs
-   and the CLI accept the names listed there.
+1. Name it in ``AnswerType`` and ``ANSWER_TYPES`` (``evals/records.py``): task specs,
+   suites and the CLI accept the names listed there.
 2. Write its extractor (``extract.py`` or a module of its own) and its gold check and
    comparison (``comparators.py``): pure functions of strings.
 3. Add one ``AnswerRule`` below and ``_register`` it; ``tests/scoring`` checks that
    every named type has exactly one rule, and that case-table verdicts stay within
-   its ``statuses``. Then add cases of the new type to ``tests/scoring/cases.json``.
+   its ``statuses``. Then add cases of the new type to ``tests/scoring/cases/*.json``.
+4. Budget probes end a cut-off answer with a closing in the form the extractor reads:
+   add one to ``DEFAULT_CLOSING`` (``evals/probes.py``; generation comes before scoring,
+   so it lives there).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from evals.probes import DEFAULT_CLOSING
 from evals.records import ANSWER_TYPES, Status
 from evals.scoring import Scorer, ScoreRequest, rule_for
 from evals.scoring.rules import NUMBER, RULES, _register
@@ -15,6 +16,7 @@ def test_every_named_answer_type_has_one_rule() -> None:
         assert rule.answer_type == answer_type
         assert rule.no_answer_reason
         assert {Status.CORRECT, Status.INCORRECT, Status.NO_ANSWER} <= rule.statuses
+    assert sorted(DEFAULT_CLOSING) == sorted(ANSWER_TYPES), "every answer type has a probe closing"
 
 
 def test_a_second_rule_for_a_type_is_refused() -> None:
