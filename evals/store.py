@@ -166,7 +166,8 @@ class RunStore:
             stored = pq.read_schema(self.samples_path).names
             frame = pd.read_parquet(self.samples_path, columns=[name for name in reading if name in stored])
         except (OSError, ValueError, pa.ArrowException) as error:
-            raise EvalsError(f"{self.samples_path}: unreadable ({error})") from None
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise EvalsError(f"{self.samples_path}: unreadable ({first_line})") from None
         missing = [name for name in reading if name not in stored]
         if missing:
             raise EvalsError(f"{self.samples_path}: not a samples file (no {', '.join(missing)} column)")

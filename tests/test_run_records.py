@@ -62,6 +62,8 @@ BAD_RUNS = [
     ("samples without status", _samples_edit(lambda t: t.drop_columns(["status"])),
      "not a samples file (no status column)"),
     ("samples from a newer evals", _samples_edit(_future), "written by a newer evals (record version 99"),
+    ("samples that are not parquet", lambda run: (run / "samples.parquet").write_bytes(b"PAR1 cut"),
+     "samples.parquet: unreadable ("),
 ]  # fmt: skip
 
 
