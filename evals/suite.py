@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import (
@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from evals.errors import ConfigError, closest, field_problems
 from evals.generation.registry import BACKENDS, DEFAULT_BACKEND, DEFAULT_SERVER_CONCURRENCY
+from evals.records import AnswerType
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]*$")
 
@@ -171,7 +172,7 @@ class ProbeSpec(_Spec):
     """Forced-answer probes of reasoning budgets: how they ask for the answer."""
 
     max_tokens: int = Field(32, ge=1, le=256)
-    closing: dict[Literal["number", "math", "choice", "text"], str] = Field(default_factory=dict)
+    closing: dict[AnswerType, str] = Field(default_factory=dict)
 
 
 class HardwareSpec(_Spec):
