@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from evals.atomic import atomic_write
 from evals.errors import EvalsError
-from evals.records import AnswerType, Prompt, SampleKey
+from evals.records import AnswerType, Completion, Prompt, SampleKey
 from evals.store import MirroredRunStore, RunStore
 
 ProbeKind = Literal["budget", "fidelity"]
@@ -127,6 +127,18 @@ class StoredSample:
     output_token_ids: tuple[int, ...] | None
     completion_tokens: int
     finished: bool  # stopped by itself (not at the token limit)
+
+
+def stored_sample(completion: Completion, prompt: Prompt) -> StoredSample:
+    """What probing needs of a completion just generated from ``prompt``."""
+    return StoredSample(
+        key=completion.key,
+        prompt=prompt,
+        output=completion.output,
+        output_token_ids=completion.output_token_ids,
+        completion_tokens=completion.completion_tokens,
+        finished=completion.finish_reason == "stop",
+    )
 
 
 def closing_text(

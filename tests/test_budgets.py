@@ -257,3 +257,43 @@ def test_budgets_with_a_backend_that_cannot_probe_fail_before_anything_is_writte
         and "hf backend cannot probe" in result.stderr
     )
     assert not out.exists()
+
+
+def _frame(rows: list[tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns).assign(model="m", task="t", sample_idx=0)
+
+
+# source: issue 12 review. Two answers timed at different rates (a long one finishing in a thin
+# batch: 1.0 s for 10 + 90 tokens; a short one: 0.4 s for 10 + 10) and one failed generation.
+# The model x task rate is (1.0 + 0.4) / 120 s per token; at a budget every judged answer costs
+# that rate x (prompt + its tokens at the budget); the failure keeps its own (unknown) time.
+RATE = 1.4 / 120
+BUDGET_SECONDS = [
+    # budget, seconds of a (cut at b: b + 5 probe tokens), of b, of the failure
+    (20, RATE * (10 + 20 + 5), RATE * (10 + 10)),
+    (90, RATE * (10 + 90), RATE * (10 + 10)),  # nobody cut: the run's own total, 1.4 s
+    (200, RATE * (10 + 90), RATE * (10 + 10)),
+]
+
+
+@pytest.mark.parametrize(("budget", "seconds_a", "seconds_b"), BUDGET_SECONDS)
+def test_time_at_a_budget_uses_one_rate_per_model_and_task(
+    budget: int, seconds_a: float, seconds_b: float
+) -> None:
+    from evals.metrics.budgets import budget_frame
+
+    samples = _frame(
+        [("a", 10, 90, 1.0, "x", True, "correct"), ("b", 10, 10, 0.4, "y", True, "correct"),
+         ("c", 10, 0, float("nan"), None, None, "error")],
+        ["item_id", "prompt_tokens", "completion_tokens", "engine_seconds", "extracted", "correct", "status"],
+    )  # fmt: skip
+    probes = _frame(
+        [("a", 20, "budget", "x", True, "correct", 5)],
+        ["item_id", "budget", "kind", "extracted", "correct", "status", "completion_tokens"],
+    )
+    frame = budget_frame(samples, probes, budget).set_index("item_id")
+    assert frame.loc["a", "engine_seconds"] == pytest.approx(seconds_a, rel=1e-12)
+    assert frame.loc["b", "engine_seconds"] == pytest.approx(seconds_b, rel=1e-12)
+    assert pd.isna(frame.loc["c", "engine_seconds"])
+    if budget >= 90:
+        assert frame["engine_seconds"].sum() == pytest.approx(1.4, rel=1e-12)
