@@ -232,6 +232,7 @@ def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:
             output_token_ids=None if row["output_token_ids"] is None else tuple(row["output_token_ids"]),
             completion_tokens=int(row["completion_tokens"]),
             finished=row["finish_reason"] == "stop",
+            reasoning=row["reasoning"],
         )
         for row in store.read_completions().to_pylist()
         if row["error"] is None

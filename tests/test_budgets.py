@@ -246,19 +246,6 @@ def test_probes_at_an_fsspec_url_resume_from_the_url(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "remote" / "summary.json").read_text())[1]["budget"] == 32
 
 
-def test_budgets_with_a_backend_that_cannot_probe_fail_before_anything_is_written(tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    args = ["run", "--backend", "hf", "--model", "smollm2-135m", "--task", "arith-easy", "--limit", "2",
-            "--max-tokens", "16", "--budgets", "8", "--out", str(out)]  # fmt: skip
-    result = run_cli(args, cwd=tmp_path, timeout=300)
-    assert (
-        result.returncode == 2
-        and result.stderr.count("\n") == 1
-        and "hf backend cannot probe" in result.stderr
-    )
-    assert not out.exists()
-
-
 def _frame(rows: list[tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).assign(model="m", task="t", sample_idx=0)
 
@@ -297,3 +284,30 @@ def test_time_at_a_budget_uses_one_rate_per_model_and_task(
     assert pd.isna(frame.loc["c", "engine_seconds"])
     if budget >= 90:
         assert frame["engine_seconds"].sum() == pytest.approx(1.4, rel=1e-12)
+
+
+# source: issue 12 (servers returning reasoning apart: reasoning_content / reasoning).
+GENERATED_TEXT = [
+    # prompt text, reasoning field, visible answer, the text probes cut (generation order)
+    ("<|assistant|>\n", None, "The answer is 4.", "The answer is 4."),
+    ("<|assistant|>\n<think>\n", "2 + 2 = 4", "The answer is 4.", "2 + 2 = 4</think>The answer is 4."),
+    ("<|assistant|>\n", "2 + 2 = 4", "The answer is 4.", "<think>\n2 + 2 = 4</think>The answer is 4."),
+    ("<|assistant|>\n<think>\n", "still thinking", "", "still thinking"),  # cut inside the reasoning
+]
+
+
+@pytest.mark.parametrize(("prompt_text", "reasoning", "output", "expected"), GENERATED_TEXT)
+def test_separate_reasoning_counts_first_inside_a_think_block(
+    prompt_text: str, reasoning: str | None, output: str, expected: str
+) -> None:
+    from evals.records import ChatMessage, Item, Prompt, SampleKey
+
+    item = Item("t", "q", "What is 2 + 2?", "4", "number")
+    request = ProbeRequest(SampleKey("m", "t", "q", 0), 4, "budget", Prompt(item, (ChatMessage("user", "?"),)),
+                           output, None, "\n\nThe final answer is ", 32, reasoning)  # fmt: skip
+    text = request.generated_text(prompt_text)
+    assert text == expected
+    # A cut inside the reasoning leaves the think block open: the closing closes it first.
+    cut = text[: len(text) // 2]
+    closes = request.closing_after(prompt_text, cut).startswith("\n</think>")
+    assert closes == (reasoning is not None and "</think>" not in cut)
