@@ -22,7 +22,7 @@ SHARD_LOG = "shards.jsonl"
 
 @dataclass
 class RayExecutor:
-    """Shards every pending sample and lets a pool of engine workers per model pull them.
+    """Shards every pending sample (and budget probe) and lets a pool of engine workers per model pull them.
 
     Connects (or starts a local Ray for ``address="local"``) on first use, that is
     after the suite, its tasks and models were validated and loaded.
