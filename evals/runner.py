@@ -65,12 +65,10 @@ def default_run_dir(suite: SuiteSpec) -> Path:
 def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     data_dir = options.data_dir or (Path(suite.data_dir) if suite.data_dir else None)
     plan = build_plan(suite, data_dir)
-    if suite.budgets and not isinstance(options.executor, LocalExecutor):
-        raise EvalsError("budgets are probed on this machine's engine; drop --ray or --budgets")
     cannot_probe = [m.backend for m in suite.models if not backend_named(m.backend).probes]
-    if suite.budgets and cannot_probe:
+    if suite.budgets and cannot_probe:  # refused before anything is generated
         raise EvalsError(
-            f"budgets are probed with vLLM (offline or served); the {cannot_probe[0]} backend cannot probe"
+            f"budgets are read by forced-answer probes; the {cannot_probe[0]} backend cannot probe"
         )
     rules = StopRules.of(suite)
     if rules is not None and (suite.budgets or options.judge):

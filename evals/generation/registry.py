@@ -41,7 +41,7 @@ class Backend:
     # May be priced per token at an API's price (``server.price``, or a server elsewhere);
     # otherwise always priced by the time of the hardware it runs on.
     token_priced: bool
-    probes: bool  # runs forced-answer budget probes (token ids offline; vLLM's completions endpoint served)
+    probes: bool  # runs forced-answer budget probes (on token ids; served: vLLM's completions endpoint)
     reproducible: bool  # delivers ``--reproducible`` (pins batch composition and kernels)
     engine_log: bool  # its engine library prints: that output goes to the run's engine.log
     default_concurrency: int | None  # requests (or sequences) in flight by default; None: the engine decides
@@ -87,7 +87,7 @@ BACKENDS: Mapping[str, Backend] = _registry(
     ),
     Backend(
         "hf", "transformers generate, for models vLLM does not run", _hf, served=False, uses_gpu=True,
-        token_priced=False, probes=False, reproducible=False, engine_log=False, default_concurrency=16,
+        token_priced=False, probes=True, reproducible=False, engine_log=False, default_concurrency=16,
     ),
 )  # fmt: skip
 
