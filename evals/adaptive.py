@@ -19,13 +19,14 @@ import hashlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from evals.execute import EngineGroup
-from evals.metrics import CostBasis, SummaryRow, sample_costs
+from evals.metrics import CostBasis, PairedComparison, SummaryRow, sample_costs
 from evals.metrics.sequential import (
     ALPHA,
     SequenceInterval,
@@ -134,36 +135,53 @@ class AdaptiveOutcome(BaseModel):
     statistics: str
 
 
-RoundRunner = Callable[[Sequence[EngineGroup]], int]  # generate a round's missing samples; how many
 RoundScorer = Callable[[dict[TrackKey, set[str]]], pd.DataFrame]  # scored samples of the visited items
 
 
-def run_adaptive(
-    plan: RunPlan,
-    groups: Sequence[EngineGroup],
-    rules: StopRules,
-    generate: RoundRunner,
-    score: RoundScorer,
-    costs: dict[str, CostBasis],
-) -> tuple[int, dict[TrackKey, Track], int]:
-    """Generate round by round until every model x task is stopped; (generated, tracks, rounds)."""
-    seed = plan.suite.seed
-    tracks = {
-        (m.label, t.name): Track(visit_order([i.item_id for i in t.task.items], seed, t.name),
-                                 m.entry.generation.samples)
-        for m in plan.models
-        for t in m.tasks
-    }  # fmt: skip
-    generated = rounds = 0
-    while active := [key for key, track in tracks.items() if track.stopped_by is None]:
-        for key in active:
-            track = tracks[key]
+class AdaptiveRounds:
+    """The rounds of an adaptive run, handed out one at a time to whatever generates them.
+
+    Each call of :meth:`next_round` first checks the rules on the round just generated,
+    then advances the running model x tasks by one round and returns the groups cut
+    down to their visited items (None once every model x task is stopped). Locally
+    each round is one batch; on Ray the driver asks for the next round only when no
+    shard of this one is left, so nothing is handed out once a rule is met.
+    """
+
+    def __init__(
+        self,
+        plan: RunPlan,
+        groups: Sequence[EngineGroup],
+        rules: StopRules,
+        score: RoundScorer,
+        costs: dict[str, CostBasis],
+    ) -> None:
+        seed = plan.suite.seed
+        self.tracks = {
+            (m.label, t.name): Track(visit_order([i.item_id for i in t.task.items], seed, t.name),
+                                     m.entry.generation.samples)
+            for m in plan.models
+            for t in m.tasks
+        }  # fmt: skip
+        self.rounds = 0
+        self._groups = groups
+        self._rules = rules
+        self._score = score
+        self._costs = costs
+        self._active: list[TrackKey] = []
+
+    def next_round(self) -> list[EngineGroup] | None:
+        if self._active:
+            samples = self._score({key: track.visited_ids() for key, track in self.tracks.items()})
+            check_rules(samples, self.tracks, self._active, self._rules, self._costs)
+        self._active = [key for key, track in self.tracks.items() if track.stopped_by is None]
+        if not self._active:
+            return None
+        for key in self._active:
+            track = self.tracks[key]
             track.visited = min(len(track.order), track.visited + round_items(len(track.order)))
-        generated += generate(round_groups(groups, tracks, set(active)))
-        rounds += 1
-        samples = score({key: track.visited_ids() for key, track in tracks.items()})
-        check_rules(samples, tracks, active, rules, costs)
-    return generated, tracks, rounds
+        self.rounds += 1
+        return round_groups(self._groups, self.tracks, set(self._active))
 
 
 def round_groups(
@@ -342,3 +360,30 @@ def anytime_paired(
     common = [item for item in values_a.index if item in values_b.index]
     differences = (values_a.loc[common] - values_b.loc[common]).to_numpy(dtype=np.float64)
     return difference_sequence(differences, len(order), alpha)
+
+
+POOLED_NOTE = "adaptive run: no anytime-valid interval pooled over tasks; compare per task"
+
+
+def anytime_comparison(
+    comparison: PairedComparison, samples: pd.DataFrame, record: dict[str, Any]
+) -> PairedComparison:
+    """``comparison`` with the anytime-valid interval and p-value of an adaptive run.
+
+    ``record`` is the run's manifest ``adaptive`` section; pooled over tasks (no single
+    visiting order) the interval and p-value are undefined: None, with a note.
+    """
+    order = record["orders"].get(comparison.task) if comparison.task else None
+    result = None
+    if order is not None:
+        result = anytime_paired(samples, comparison.model_a, comparison.model_b, comparison.task or "",
+                                order, float(record["alpha"]))  # fmt: skip
+    if result is None:
+        return comparison.model_copy(update={
+            "ci_low": None, "ci_high": None, "ci_method": None, "p_value": None, "test": None,
+            "note": POOLED_NOTE if comparison.task is None else "adaptive run: no common judged item",
+        })  # fmt: skip
+    return comparison.model_copy(update={
+        "ci_low": result.low, "ci_high": result.high, "ci_method": result.method,
+        "p_value": result.p_value, "test": result.method,
+    })  # fmt: skip

@@ -179,9 +179,8 @@ def test_unreachable_hub_goes_to_the_cache_without_retrying(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        # source: issue 12 (probes run on this machine's engine) and issue 13 (Ray stopping not built yet)
+        # source: issue 12 (probes run on this machine's engine); --until runs on Ray (issue 13)
         (["--budgets", "8"], "budgets are probed on this machine's engine; drop --ray or --budgets"),
-        (["--until", "ci=0.1"], "--until runs on this machine's engines for now; drop --ray or --until"),
     ],
 )
 def test_features_not_on_ray_yet_are_refused_before_anything_is_written(

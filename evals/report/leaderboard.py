@@ -32,6 +32,12 @@ from evals.report.schema import (
     TaskResult,
     samples_page,
 )
+from evals.report.stopping import (
+    adaptive_records,
+    statistics_line,
+    stopping_records,
+    with_anytime_comparisons,
+)
 
 __all__ = [
     "DEFINITIONS",
@@ -75,7 +81,10 @@ def build_leaderboard(
     order = sorted(by_model, key=lambda m: (ranks[m].value is None, -(ranking[m].value or 0.0), m))
     leader = order[0] if ranks[order[0]].value is not None else None
     judged = merged.samples[["model", "task", "item_id", "correct"]]
-    comparisons = _comparisons(judged, order, leader, by_model, seed)
+    adaptive = adaptive_records(merged)
+    comparisons = with_anytime_comparisons(
+        _comparisons(judged, order, leader, by_model, seed), merged, adaptive
+    )
     points = _cost_accuracy_points(merged, by_model, overall, order)
     front = pareto_front(points)
     published = published_by_cell(merged, load_published())
@@ -109,6 +118,8 @@ def build_leaderboard(
         redacted_tasks=tuple(sorted(redacted_tasks)),
         publishable=publishable,
         definitions=DEFINITIONS,
+        statistics=statistics_line(adaptive),
+        stopping=stopping_records(adaptive),
     )
 
 
