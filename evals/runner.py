@@ -80,8 +80,9 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     if suite.budgets and any(m.backend == "hf" for m in suite.models):
         raise EvalsError("budgets are probed with vLLM (offline or served); the hf backend cannot probe")
     rules = StopRules.of(suite)
-    if rules is not None and (suite.budgets or options.judge):
-        raise EvalsError("--until does not combine with budgets or --judge yet; run them apart")
+    if rules is not None and suite.budgets:
+        # Accuracy at a budget has its own CIs (budgets.py), not anytime-valid: refused, not mislabelled.
+        raise EvalsError("--until does not combine with budgets (their CIs are not anytime-valid); run apart")
     tensor_parallel = max(m.engine.tensor_parallel_size for m in suite.models)
     detected = options.executor.hardware(tensor_parallel)  # a Ray run probes a worker node
     hardware = _priced_hardware(suite, detected)
@@ -97,7 +98,8 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     if rules is not None:
         costs = cost_bases(suite, hardware, options.prices)
         run_dir = store.location if isinstance(store, MirroredRunStore) else store.root
-        return _run_adaptive(plan, groups, store, costs, rules, options, run_dir)
+        judge = judge_setup(options.judge, suite, hardware, options.prices) if options.judge else None
+        return _run_adaptive(plan, groups, store, costs, rules, options, run_dir, judge)
     probes_before = len(done_probe_keys(store)) if suite.budgets else 0
     generated = options.executor.run(groups, store, suite.seed, options.quiet)
     probed = len(done_probe_keys(store)) - probes_before if suite.budgets else 0
@@ -186,8 +188,13 @@ def _run_adaptive(
     rules: StopRules,
     options: RunOptions,
     run_dir: Path | str,
+    judge: JudgeSetup | None,
 ) -> RunOutcome:
-    """Rounds of items until the rules are met; anytime-valid CIs; the outcome in the manifest."""
+    """Rounds of items until the rules are met; anytime-valid CIs; the outcome in the manifest.
+
+    A judge sees the visited items once generation stopped: its figures (accuracy with
+    the judge, agreement) have no interval and the rules never read them.
+    """
     seed = plan.suite.seed
     with Scorer() as scorer:
         scoring = RoundScoring(store, plan, scorer)
@@ -195,6 +202,9 @@ def _run_adaptive(
         generated = options.executor.run_rounds(rounds.next_round, store, seed, options.quiet)
         tracks = rounds.tracks
         samples = scoring({key: t.visited_ids() for key, t in tracks.items()})
+    if judge is not None:
+        questions = {key: item.question for key, item in plan.items_by_key().items()}
+        samples = judge_samples(samples, questions, store, judge.options, judge.make_backend, judge.basis)
     rows = write_results(store, samples, costs, ks=plan.suite.pass_k, seed=seed)
     rows = anytime_rows(rows, samples, tracks, rules.alpha)
     store.write_summary(row.model_dump(mode="json") for row in rows)

@@ -90,6 +90,8 @@ CASES = [
      ["--max-usd"]),
     ("margin on a suite without until", ["--margin", "0.01"],
      _setup_config("models:\n  - model: smollm2-135m\ntasks: [arith-easy]\n"), ["margin", "decided"]),
+    ("until with budgets", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=0.1",
+                            "--budgets", "8"], None, ["--until", "budgets", "not anytime-valid"]),
     ("unknown until rule in a suite file", [],
      _setup_config("models:\n  - model: smollm2-135m\ntasks: [arith-easy]\nuntil: soon\n"),
      ["suite.yaml", "until", "unknown rule 'soon'"]),

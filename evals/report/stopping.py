@@ -18,6 +18,10 @@ from pydantic import BaseModel, ConfigDict
 from evals.metrics import PairedComparison
 from evals.report.merge import MergedRuns
 
+STOPPING_INTRO = (
+    "Why each model x task stopped generating, after how many items and samples, and the tokens and "
+    "dollars saved against the full protocol (the missing samples at the mean of those generated)."
+)
 MIXED_NOTE = "one side from an adaptive run, the other from another run: compare within one run"
 
 
@@ -117,7 +121,7 @@ def stopping_markdown(line: str | None, stopping: tuple[StoppingRecord, ...]) ->
         for r in stopping
     ]
     header = "| Run | Model | Task | Stopped by | Items | Samples | Tokens saved | USD saved |"
-    return ["", "## Adaptive runs", "", md_text(line), "", header, "|" + "---|" * 8, *rows]
+    return ["", "## Adaptive runs", "", STOPPING_INTRO, "", header, "|" + "---|" * 8, *rows]
 
 
 def stopping_html(line: str | None, stopping: tuple[StoppingRecord, ...]) -> str:
@@ -135,7 +139,7 @@ def stopping_html(line: str | None, stopping: tuple[StoppingRecord, ...]) -> str
                                                    "Tokens saved", "USD saved"))  # fmt: skip
     body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in cells)
     return (
-        f'<section id="adaptive"><h2>Adaptive runs</h2><p class="note">{esc(line)}</p>'
+        f'<section id="adaptive"><h2>Adaptive runs</h2><p class="note">{esc(STOPPING_INTRO)}</p>'
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>"
     )
 

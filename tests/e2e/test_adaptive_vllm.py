@@ -109,3 +109,20 @@ def test_sigkill_mid_adaptive_run_resumes_to_the_uninterrupted_result(
     assert _tracks(killed) == _tracks(reference)
     pd.testing.assert_frame_equal(_samples(killed), _samples(reference))
     assert not _samples(killed).duplicated(["model", "task", "item_id", "sample_idx"]).any()
+
+
+def test_a_judge_sees_the_visited_items_of_an_adaptive_run(tiny_model: Path, tmp_path: Path) -> None:
+    # source: issue 13 closing note (--until refused --judge); the judge runs once generation stopped
+    run = tmp_path / "judged"
+    args = [*tiny_until(tiny_model, run, "ci=0.1"), "--judge", str(tiny_model), "--judge-sample", "2"]
+    result = run_cli(args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ((_, _, stopped_by, items, samples),) = [tuple(t.values()) for t in _tracks(run)]
+    assert stopped_by == "ci=0.1" and items < 200
+    judged = pd.read_parquet(run / "samples.parquet")
+    assert len(judged) == samples and judged["judge_model"].notna().any()
+    judge_parts = pd.concat(pd.read_parquet(p) for p in run.glob("judge/*/parts/*/*/part-*.parquet"))
+    seen = set(zip(judged["item_id"], judged["sample_idx"], strict=True))
+    assert set(zip(judge_parts["item_id"], judge_parts["sample_idx"], strict=True)) <= seen
+    (row,) = json.loads((run / "summary.json").read_text())
+    assert row["ci_method"].startswith("anytime-valid") and row["judge_model"] is not None
