@@ -15,8 +15,8 @@ from evals.adaptive import (
     StopRules,
     TrackKey,
     adaptive_outcome,
-    anytime_rows,
 )
+from evals.adaptive_stats import anytime_rows
 from evals.atomic import atomic_write_json
 from evals.errors import EvalsError
 from evals.execute import EngineGroup, Executor, LocalExecutor, default_backend, engine_groups
@@ -201,7 +201,7 @@ def _run_adaptive(
         rounds = AdaptiveRounds(plan, groups, rules, scoring, costs)
         generated = options.executor.run_rounds(rounds.next_round, store, seed, options.quiet)
         tracks = rounds.tracks
-        samples = scoring({key: t.visited_ids() for key, t in tracks.items()})
+        samples = rounds.kept(scoring({key: t.visited_ids() for key, t in tracks.items()}))
     if judge is not None:
         questions = {key: item.question for key, item in plan.items_by_key().items()}
         samples = judge_samples(samples, questions, store, judge.options, judge.make_backend, judge.basis)

@@ -70,7 +70,7 @@ def compare_models(args: argparse.Namespace) -> int:
     ]
     adaptive = _adaptive_record(args.run_dir)
     if adaptive is not None:  # a run under --until: its intervals and p-values are anytime-valid
-        from evals.adaptive import anytime_comparison
+        from evals.adaptive_stats import anytime_comparison
 
         comparisons = [anytime_comparison(c, samples, adaptive) for c in comparisons]
     if args.json:

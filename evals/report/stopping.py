@@ -2,7 +2,7 @@
 
 A run that stopped early was looked at after every round, so a t interval or
 p-value over its items would be too narrow: its models' paired differences are
-replaced by the anytime-valid ones (:func:`evals.adaptive.anytime_comparison`)
+replaced by the anytime-valid ones (:func:`evals.adaptive_stats.anytime_comparison`)
 and the report says so in one line; its accuracy CIs already are anytime-valid
 in its ``summary.json``. Each model x task's stopping record (rule met, items and
 samples, tokens and dollars saved) comes from the run's manifest.
@@ -101,7 +101,7 @@ def with_anytime_comparisons(
                 "note": MIXED_NOTE,
             })  # fmt: skip
             continue
-        from evals.adaptive import anytime_comparison
+        from evals.adaptive_stats import anytime_comparison
 
         samples = merged.samples[merged.samples["run_id"] == adaptive[0]]
         replaced[key] = anytime_comparison(comparison, samples, records[adaptive[0]])
