@@ -19,6 +19,7 @@ from evals.adaptive_stats import anytime_paired
 from evals.execute import LocalExecutor
 from evals.generation.replay import ReplayBackend
 from evals.plan import build_plan
+from evals.report import build_report
 from evals.runner import RunOptions, run_suite
 from evals.suite import SuiteSpec, parse_suite
 
@@ -95,6 +96,10 @@ def test_decided_on_a_small_task_stops_after_some_samples_of_every_item(tmp_path
     assert {row["stopped_by"] for row in summary} == {
         f"decided after {per_item} of {SAMPLES} samples per item"
     }
+    board = json.loads(build_report([tmp_path / "run"], tmp_path / "report").json.read_text())
+    (weak,) = [row["tasks"]["arith-easy"] for row in board["rows"] if row["model"] == "weak"]
+    interval = (weak["vs_leader"]["ci_low"], weak["vs_leader"]["ci_high"])
+    assert interval == pytest.approx((-pair["ci_high"], -pair["ci_low"]))  # anytime-valid, over samples
 
 
 def test_a_stricter_rule_continues_sample_rounds_to_what_it_would_have_given(tmp_path: Path) -> None:
