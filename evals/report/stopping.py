@@ -67,6 +67,12 @@ def statistics_line(records: Mapping[str, dict[str, Any]]) -> str | None:
     )
 
 
+def adaptive_fields(merged: MergedRuns) -> dict[str, Any]:
+    """The leaderboard's ``statistics`` line and ``stopping`` records (None and () without adaptive runs)."""
+    records = adaptive_records(merged)
+    return {"statistics": statistics_line(records), "stopping": stopping_records(records)}
+
+
 def stopping_records(records: Mapping[str, dict[str, Any]]) -> tuple[StoppingRecord, ...]:
     fields = set(StoppingRecord.model_fields) - {"run"}
     return tuple(
