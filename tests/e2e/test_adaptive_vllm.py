@@ -64,6 +64,18 @@ def test_until_decided_names_the_better_setup_early(tmp_path: Path) -> None:
         pair["ci_high"],
         pair["p_value"],
     )
+    report = run_cli(["report", str(tmp_path / "run"), "--out", str(tmp_path / "report")], cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    board = json.loads((tmp_path / "report" / "leaderboard.json").read_text())
+    assert (
+        board["statistics"].startswith("Adaptive runs: run (--until decided") and board["leader"] == "greedy"
+    )
+    (worse,) = [row["tasks"]["arith-easy"] for row in board["rows"] if row["model"] == "cut-short"]
+    assert worse["vs_leader_p"]["value"] == pytest.approx(pair["p_value"])
+    assert [(s["model"], s["stopped_by"]) for s in board["stopping"]] == [
+        ("greedy", "decided"),
+        ("cut-short", "decided"),
+    ]
 
 
 def test_a_stricter_rule_extends_a_run_to_what_it_would_have_given(tiny_model: Path, tmp_path: Path) -> None:
