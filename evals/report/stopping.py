@@ -46,7 +46,7 @@ def adaptive_records(merged: MergedRuns) -> dict[str, dict[str, Any]]:
     """The manifests' ``adaptive`` sections, by run id (runs made under --until only)."""
     records = {}
     for run in merged.runs:
-        record = (run.manifest or {}).get("adaptive")
+        record = run.manifest.adaptive if run.manifest is not None else None
         if isinstance(record, dict) and "orders" in record:
             records[run.run_id] = record
     return records
