@@ -22,14 +22,14 @@ from evals.execute import EngineGroup, Executor, LocalExecutor, default_backend,
 from evals.finalize import join_items, score_frame, write_results
 from evals.finalize_budgets import write_budget_results
 from evals.generation.base import GenerationBackend
-from evals.generation.served import api_price_key, served_model
+from evals.generation.registry import backend_named
+from evals.generation.served import api_price_key
 from evals.generation.vllm_backend import reproducibility_note, resolve_engine_setup
 from evals.hardware import Hardware
 from evals.judge import JudgeOptions, judge_samples
 from evals.manifest import build_manifest
 from evals.metrics import CostBasis, SummaryRow, cost_basis, load_price_table
-from evals.models import ensure_available, resolve_model
-from evals.plan import ModelPlan, RunPlan, build_plan
+from evals.plan import ModelPlan, RunPlan, build_plan, locate_model
 from evals.probes import done_probe_keys
 from evals.scoring import SCORER_VERSION, Scorer
 from evals.store import MirroredRunStore, RunStore, open_store
@@ -74,6 +74,11 @@ def default_run_dir(suite: SuiteSpec) -> Path:
 def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     data_dir = options.data_dir or (Path(suite.data_dir) if suite.data_dir else None)
     plan = build_plan(suite, data_dir)
+    cannot_probe = [m.backend for m in suite.models if not backend_named(m.backend).probes]
+    if suite.budgets and cannot_probe:  # refused before anything is generated
+        raise EvalsError(
+            f"budgets are read by forced-answer probes; the {cannot_probe[0]} backend cannot probe"
+        )
     rules = StopRules.of(suite)
     if rules is not None and suite.budgets:
         # Accuracy at a budget has its own CIs (budgets.py), not anytime-valid: refused, not mislabelled.
@@ -243,8 +248,7 @@ def judge_setup(
 ) -> JudgeSetup:
     """Resolve the judge model (an offline vLLM model, or one behind a server) and its price."""
     entry = options.entry
-    model = served_model(entry) if entry.backend == "openai" else ensure_available(resolve_model(entry.model))
-    judge_plan = ModelPlan(entry, model, ())
+    judge_plan = ModelPlan(entry, locate_model(entry), ())
     setup = resolve_engine_setup(entry.engine, hardware.accelerator != "cpu-core")
     declared = suite.hardware.accelerator is not None
     basis = cost_basis(
