@@ -120,3 +120,13 @@ def test_a_figure_declared_everywhere_has_its_cells_header_sort_and_definition(
 def test_a_figure_must_name_summary_fields(field: str, interval: tuple[str, str] | None) -> None:
     with pytest.raises(ValueError, match="SummaryRow has no field"):
         Figure(**{**vars(THROWAWAY), "field": field, "interval": interval})
+
+
+def test_terminal_and_report_show_a_figure_alike(make_run: RunWriter, tmp_path: Path) -> None:
+    # One format per figure: 4,213 tokens read the same after `evals run` as in the report
+    # (the terminal table printed 4213 before figures were declared once).
+    run = make_run("long", task_samples("A", "task-a", outcomes(4, 2), tokens=4213))
+    texts = outputs(run, tmp_path / "report")
+    terminal_row = texts["terminal"].splitlines()[2].split()
+    assert "4,213" in terminal_row and "4213" not in terminal_row
+    assert json.loads(texts["json"])["rows"][0]["tokens_per_answer"]["display"] == "4,213"
