@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from evals.atomic import atomic_write_json
 from evals.engine_log import ENGINE_LOG, engine_output_to
 from evals.errors import EvalsError
 from evals.generation.base import GenerationBackend, GenerationRequest
@@ -23,7 +22,7 @@ from evals.plan import ModelPlan
 from evals.probes import ProbeRequest, StoredSample, done_probe_keys, probe_requests, write_probe_part
 from evals.progress import TaskProgress
 from evals.records import Completion, SampleKey
-from evals.store import MirroredRunStore, RunStore
+from evals.store import RunStore
 
 BackendFactory = Callable[[ModelPlan, EngineSetup, int], GenerationBackend]
 Pending = dict[tuple[str, str], list[GenerationRequest]]  # (model label, task) -> requests
@@ -198,10 +197,7 @@ def record_sent(store: RunStore, group: EngineGroup, backend: GenerationBackend)
     manifest = store.read_manifest()
     if not sent or manifest is None:
         return
-    manifest["sent"] = {**manifest.get("sent", {}), **{model.label: sent for model in group.models}}
-    atomic_write_json(store.manifest_path, manifest)
-    if isinstance(store, MirroredRunStore):
-        store.upload(store.manifest_path)
+    store.update_manifest(sent={**manifest.sent, **{model.label: sent for model in group.models}})
 
 
 def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:

@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 from evals.adaptive import AdaptiveOutcome, StopRules, TrackKey, adaptive_outcome, anytime_rows, run_adaptive
-from evals.atomic import atomic_write_json
 from evals.errors import EvalsError
 from evals.execute import EngineGroup, Executor, LocalExecutor, default_backend, engine_groups
 from evals.finalize import join_items, score_frame, write_results
@@ -174,10 +173,7 @@ def _run_adaptive(
     rows = anytime_rows(rows, samples, tracks, rules.alpha)
     store.write_summary(row.model_dump(mode="json") for row in rows)
     outcome = adaptive_outcome(samples, tracks, rules, costs, plan.suite, rounds)
-    manifest = {**(store.read_manifest() or {}), "adaptive": outcome.model_dump(mode="json")}
-    atomic_write_json(store.manifest_path, manifest)
-    if isinstance(store, MirroredRunStore):
-        store.upload(store.manifest_path)
+    store.update_manifest(adaptive=outcome.model_dump(mode="json"))
     return RunOutcome(run_dir, tuple(rows), generated, adaptive=outcome)
 
 
