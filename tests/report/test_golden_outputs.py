@@ -43,7 +43,6 @@ GOLDEN = REPO / "tests" / "golden"
 UPDATE = os.environ.get("EVALS_UPDATE_GOLDEN") == "1"
 
 PINNED = "<varies>"  # what replaces a figure that legitimately differs between machines and runs
-MACHINE_FIELDS = ("gpu_names", "cpu_model", "cpu_cores", "platform")  # detected, not priced
 
 
 def replayed_answer(request: Any) -> str:
@@ -71,7 +70,9 @@ def default_suite_run(root: Path) -> Path:
     # Priced as 2 CPU cores whatever this machine is, so costs are the same everywhere.
     suite = suite.model_copy(update={"hardware": HardwareSpec(accelerator="cpu-core", count=2)})
     options = RunOptions(out=root / "run", quiet=True, executor=LocalExecutor(backend=replay))
-    return Path(run_suite(suite, options).run_dir)
+    run_dir = Path(run_suite(suite, options).run_dir)
+    pin_manifest(run_dir)
+    return run_dir
 
 
 def synthetic_run(root: Path) -> Path:
@@ -90,18 +91,14 @@ CASES: dict[str, Callable[[Path], Path]] = {
 
 
 def pin_manifest(run_dir: Path) -> None:
-    """Replace the manifest's machine- and time-dependent fields by :data:`PINNED`."""
+    """Replace the manifest's machine- and time-dependent values by :data:`PINNED` (0 for a count)."""
     path = run_dir / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
-    for field in ("created", "command", "versions"):
-        if field in manifest:
-            manifest[field] = PINNED
-    for field in MACHINE_FIELDS:
-        if field in manifest.get("hardware", {}):
-            manifest["hardware"][field] = PINNED
-    for model in manifest.get("models", {}).values():
-        for field in ("path_or_id", "weights_sha256", "engine_setup"):
-            model[field] = PINNED
+    manifest.update(created=PINNED, command=[PINNED])
+    manifest["versions"] = {package: PINNED for package in manifest["versions"]}
+    manifest["hardware"].update(gpu_names=[PINNED], cpu_model=PINNED, cpu_cores=0, platform=PINNED)
+    for model in manifest["models"].values():
+        model.update(path_or_id=PINNED, weights_sha256=PINNED, engine_setup={PINNED: PINNED})
     path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
@@ -111,7 +108,6 @@ def _between(text: str, start: str, end: str) -> str:
 
 def outputs(run_dir: Path, report_dir: Path) -> dict[str, str]:
     """Every output of the run and of its report, by golden file name."""
-    pin_manifest(run_dir)
     paths = build_report([run_dir], report_dir)
     texts = {
         "summary.json": (run_dir / "summary.json").read_text(encoding="utf-8"),
