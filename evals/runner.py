@@ -65,10 +65,6 @@ def default_run_dir(suite: SuiteSpec) -> Path:
 def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     data_dir = options.data_dir or (Path(suite.data_dir) if suite.data_dir else None)
     plan = build_plan(suite, data_dir)
-    if suite.budgets and not isinstance(options.executor, LocalExecutor):
-        raise EvalsError("budgets are probed on this machine's engine; drop --ray or --budgets")
-    if suite.budgets and any(m.backend == "hf" for m in suite.models):
-        raise EvalsError("budgets are probed with vLLM (offline or served); the hf backend cannot probe")
     rules = StopRules.of(suite)
     if rules is not None and (suite.budgets or options.judge):
         raise EvalsError("--until does not combine with budgets or --judge yet; run them apart")
