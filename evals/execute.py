@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, TextIO
 
 from evals.engine_log import ENGINE_LOG, engine_output_to
@@ -33,6 +33,8 @@ from evals.store import RunStore
 
 BackendFactory = Callable[[ModelPlan, EngineSetup, int], GenerationBackend]
 Pending = dict[tuple[str, str], list[GenerationRequest]]  # (model label, task) -> requests
+# An adaptive run's rounds: each call gives the next round's groups, None once the rules stop every track.
+NextRound = Callable[[], "Sequence[EngineGroup] | None"]
 
 
 def default_backend(model: ModelPlan, setup: EngineSetup, seed: int) -> GenerationBackend:
@@ -128,6 +130,10 @@ class Executor(Protocol):
         """Generate every missing sample of ``groups`` into ``store``; return how many."""
         ...
 
+    def run_rounds(self, next_round: NextRound, store: RunStore, seed: int, quiet: bool) -> int:
+        """Generate round after round until ``next_round`` says stop; return how many samples."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalExecutor:
@@ -166,6 +172,17 @@ class LocalExecutor:
             offline = group.lead.entry.backend == "vllm"
             with engine_output_to(store.root / ENGINE_LOG if offline else None) as terminal:
                 generated += self._run_group(group, pending, store, seed, quiet, terminal)
+        return generated
+
+    def run_rounds(self, next_round: NextRound, store: RunStore, seed: int, quiet: bool) -> int:
+        """Each round as one batch, the engines kept up between rounds."""
+        keeping = replace(self, open_backends={})
+        generated = 0
+        try:
+            while (groups := next_round()) is not None:
+                generated += keeping.run(groups, store, seed, quiet)
+        finally:
+            keeping.close_open()
         return generated
 
     def _run_group(

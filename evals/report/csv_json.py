@@ -29,7 +29,7 @@ def csv_header(board: Leaderboard) -> list[str]:
         header += [f"{task}_{metric}" for metric in board.shown_metrics]
     header += [figure.field for figure in figures_shown_in("csv")]  # each the aggregate over tasks
     header += ["delta_vs_leader", "delta_ci_low", "delta_ci_high", "p_value", "pareto", "runs"]
-    return header
+    return header + (["statistics"] if board.statistics else [])
 
 
 def csv_row(board: Leaderboard, row: LeaderboardRow) -> list[str]:
@@ -49,7 +49,7 @@ def csv_row(board: Leaderboard, row: LeaderboardRow) -> list[str]:
     values += [_number(row.figures[figure.key].value) for figure in figures_shown_in("csv")]
     values += triple(row.vs_leader)
     values += [_number(row.vs_leader_p.value), "yes" if row.on_pareto_front else "no", " ".join(row.runs)]
-    return values
+    return values + ([board.statistics] if board.statistics else [])
 
 
 def render_csv(board: Leaderboard) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from evals.metrics.figures import figures_shown_in
 from evals.report.leaderboard import Leaderboard, LeaderboardRow
 from evals.report.schema import ranking_note, run_hardware, task_header
+from evals.report.stopping import stopping_markdown
 
 SCATTER_FILE = "plots/accuracy_vs_cost.svg"
 BARS_FILE = "plots/task_accuracy.svg"
@@ -99,6 +100,7 @@ def render_markdown(board: Leaderboard) -> str:
         "(see Definitions). Browse every answer in `index.html`.",
         "",
         md_text(ranking_note(board)),
+        *(["", f"**{md_text(board.statistics)}**"] if board.statistics else []),
         "",
         *main_table(board),
         "",
@@ -113,6 +115,7 @@ def render_markdown(board: Leaderboard) -> str:
         lines.append(f"Not plotted: {md_text(listed)}.")
     if board.warnings:
         lines += ["", "## Warnings", "", *(f"- {md_text(w)}" for w in board.warnings)]
+    lines += stopping_markdown(board.statistics, board.stopping)
     if board.redacted_tasks:
         lines += [
             "",

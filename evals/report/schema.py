@@ -15,6 +15,7 @@ from evals import __version__
 from evals.metrics import PairedComparison
 from evals.metrics.figures import REPORT, Figure, figures_shown_in
 from evals.report.cells import Cell
+from evals.report.stopping import StoppingRecord
 
 SCHEMA_VERSION = 1
 GENERATOR = "evals report"
@@ -186,6 +187,8 @@ class Leaderboard(BaseModel):
     redacted_tasks: tuple[str, ...]
     publishable: bool
     definitions: dict[str, str]
+    statistics: str | None = None  # adaptive runs: which figures are anytime-valid (one line)
+    stopping: tuple[StoppingRecord, ...] = ()  # adaptive runs: why each model x task stopped
 
     def delta_header(self) -> str:
         """The header of the paired-difference columns, naming the reference model."""
