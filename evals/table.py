@@ -6,6 +6,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from evals.metrics.figures import figures_shown_in
+from evals.report.cells import FORMATS
+
 # Costs are shown per this many answers: "$0.0414" reads better than "$4.14e-05".
 PER_ANSWERS = 1000
 
@@ -57,15 +60,15 @@ def format_summary(rows: Sequence[Any]) -> str:
     item; costs per 1,000 answers in plain decimals (n/a when unpriced).
     """
     ks = _sampled_ks(rows)
+    figures = figures_shown_in("terminal")
     header = ("model", "task", "items", "samples", "accuracy [95% CI]",
-              *(name for k in ks for name in (f"pass@{k}", f"maj@{k}")), "tok/answer",
-              "$ per 1k answers", "$ per 1k correct", "truncated", "no answer")  # fmt: skip
+              *(name for k in ks for name in (f"pass@{k}", f"maj@{k}")),
+              *(figure.terminal_label for figure in figures))  # fmt: skip
     ordered = sorted(rows, key=lambda r: (r.model, r.task))
     body = [
         (row.model, row.task, str(row.n_items), str(row.n_samples), _accuracy(row),
          *(cell for k in ks for cell in (_at_k(row.pass_at_k, k), _at_k(row.maj_at_k, k))),
-         _tokens(row.tokens_per_answer), _per_answers(row.cost_per_answer_usd),
-         _per_answers(row.cost_per_correct_usd), _pct(row.truncated_rate), _pct(row.no_answer_rate))
+         *(FORMATS[figure.format](getattr(row, figure.field)) for figure in figures))
         for row in ordered
     ]  # fmt: skip
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]

@@ -7,8 +7,11 @@ without every task) shows as "n/a", never as 0 or $0.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
+
+from evals.metrics.figures import Figure, Format
 
 NA = "n/a"
 
@@ -101,6 +104,29 @@ def usd_cell(
 
 def tokens_cell(value: float | None, runs: tuple[str, ...]) -> Cell:
     return Cell(value=value, display=tokens(value), runs=runs)
+
+
+# How each declared format (evals.metrics.figures) shows a value.
+FORMATS: dict[Format, Callable[[float | None], str]] = {
+    "percent": percent,
+    "tokens": tokens,
+    "usd_per_answers": usd_per_answers,
+}
+
+
+def figure_cell(
+    figure: Figure,
+    value: float | None,
+    runs: tuple[str, ...],
+    low: float | None = None,
+    high: float | None = None,
+) -> Cell:
+    """A declared figure's cell, its interval (if any) after it: an open upper end is "unbounded"."""
+    show = FORMATS[figure.format]
+    display = show(value)
+    if value is not None and low is not None:
+        display += f" [{show(low)}, {show(high) if high is not None else 'unbounded'}]"
+    return Cell(value=value, display=display, ci_low=low, ci_high=high, runs=runs)
 
 
 def missing_cell(reason: str = NA) -> Cell:

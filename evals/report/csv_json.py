@@ -8,17 +8,9 @@ import json
 
 import numpy as np
 
+from evals.metrics.figures import figures_shown_in
 from evals.report.cells import Cell
 from evals.report.leaderboard import Leaderboard, LeaderboardRow
-
-# Aggregate columns of the CSV: (prefix, attribute of the row).
-_AGGREGATES = (
-    ("tokens_per_answer", "tokens_per_answer"),
-    ("cost_per_answer_usd", "cost_per_answer"),
-    ("cost_per_correct_usd", "cost_per_correct"),
-    ("truncated_rate", "truncated_rate"),
-    ("no_answer_rate", "no_answer_rate"),
-)
 
 
 def _number(value: float | None) -> str:
@@ -35,7 +27,7 @@ def csv_header(board: Leaderboard) -> list[str]:
     for task in board.tasks:
         header += [task, f"{task}_ci_low", f"{task}_ci_high"]
         header += [f"{task}_{metric}" for metric in board.shown_metrics]
-    header += [name for name, _ in _AGGREGATES]
+    header += [figure.field for figure in figures_shown_in("csv")]  # each the aggregate over tasks
     header += ["delta_vs_leader", "delta_ci_low", "delta_ci_high", "p_value", "pareto", "runs"]
     return header + (["statistics"] if board.statistics else [])
 
@@ -54,7 +46,7 @@ def csv_row(board: Leaderboard, row: LeaderboardRow) -> list[str]:
     for task in board.tasks:
         values += triple(row.tasks[task].accuracy if task in row.tasks else None)
         values += metrics(row.tasks[task].sample_metrics if task in row.tasks else {})
-    values += [_number(getattr(row, attribute).value) for _, attribute in _AGGREGATES]
+    values += [_number(row.figures[figure.key].value) for figure in figures_shown_in("csv")]
     values += triple(row.vs_leader)
     values += [_number(row.vs_leader_p.value), "yes" if row.on_pareto_front else "no", " ".join(row.runs)]
     return values + ([board.statistics] if board.statistics else [])

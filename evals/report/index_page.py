@@ -6,11 +6,12 @@ import json
 
 import numpy as np
 
+from evals.metrics.figures import Figure, figures_shown_in
 from evals.report import htmlkit
 from evals.report.cells import Cell
 from evals.report.htmlkit import esc
 from evals.report.leaderboard import Leaderboard, LeaderboardRow, RunInfo
-from evals.report.schema import COST_HEADER, COST_PER_CORRECT_HEADER, ranking_note
+from evals.report.schema import ranking_note, task_header
 from evals.report.stopping import stopping_html
 
 # Manifest fields shown as a table before the full JSON.
@@ -51,16 +52,17 @@ def _cell(cell: Cell, href: str | None = None) -> tuple[str, str]:
     return _value(cell), inner
 
 
+def _sort(figure: Figure) -> str:
+    """The column's first sort: the better values on top."""
+    return "num-desc" if figure.direction == "higher" else "num-asc"
+
+
 def main_table(board: Leaderboard) -> str:
     header = [("Rank", "num-asc"), ("Model", "text"), ("Overall [95% CI]", "num-desc")]
     header += [(task, "num-desc") for task in board.tasks]
     header += [(metric, "num-desc") for metric in board.shown_metrics]
+    header += [(figure.label, _sort(figure)) for figure in figures_shown_in("html")]
     header += [
-        ("Tokens/answer", "num-asc"),
-        (COST_HEADER, "num-asc"),
-        (COST_PER_CORRECT_HEADER, "num-asc"),
-        ("Truncated", "num-asc"),
-        ("No answer", "num-asc"),
         (board.delta_header(), "num-desc"),
         ("p", "num-asc"),
     ]
@@ -81,11 +83,7 @@ def _main_row(board: Leaderboard, row: LeaderboardRow) -> list[tuple[str, str]]:
         _cell(row.overall),
         *tasks,
         *(_cell(row.sample_metrics.get(m, _NA_CELL)) for m in board.shown_metrics),
-        _cell(row.tokens_per_answer),
-        _cell(row.cost_per_answer),
-        _cell(row.cost_per_correct),
-        _cell(row.truncated_rate),
-        _cell(row.no_answer_rate),
+        *(_cell(row.figures[figure.key]) for figure in figures_shown_in("html")),
         _cell(row.vs_leader),
         _cell(row.vs_leader_p),
     ]
@@ -102,11 +100,7 @@ def task_table(board: Leaderboard) -> str:
         *((metric, "num-desc") for metric in board.shown_metrics),
         ("Items x samples", "num-desc"),
         ("Unjudged", "num-asc"),
-        ("Tokens/answer", "num-asc"),
-        (COST_HEADER, "num-asc"),
-        (f"{COST_PER_CORRECT_HEADER} [95% CI]", "num-asc"),
-        ("Truncated", "num-asc"),
-        ("No answer", "num-asc"),
+        *((task_header(figure), _sort(figure)) for figure in figures_shown_in("html")),
         (board.delta_header(), "num-desc"),
         ("p", "num-asc"),
     ]
@@ -122,11 +116,7 @@ def task_table(board: Leaderboard) -> str:
                     *(_cell(t.sample_metrics.get(m, _NA_CELL)) for m in board.shown_metrics),
                     (str(t.n_items), f"{t.n_items} x {t.samples_per_item}"),
                     (str(t.n_unscored), str(t.n_unscored)),
-                    _cell(t.tokens_per_answer),
-                    _cell(t.cost_per_answer),
-                    _cell(t.cost_per_correct),
-                    _cell(t.truncated_rate),
-                    _cell(t.no_answer_rate),
+                    *(_cell(t.figures[figure.key]) for figure in figures_shown_in("html")),
                     _cell(t.vs_leader),
                     _cell(t.vs_leader_p),
                 ]

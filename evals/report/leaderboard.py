@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from evals.errors import EvalsError
 from evals.metrics import PairedComparison, SummaryRow, paired_comparison
+from evals.metrics.figures import REPORT, Figure, figures_shown_in
 from evals.published import PublishedScoreSpec, load_published
 from evals.report import cells
 from evals.report.cells import NA, Cell
@@ -28,6 +28,7 @@ from evals.report.schema import (
     LeaderboardRow,
     RunInfo,
     TaskResult,
+    definitions,
     samples_page,
 )
 from evals.report.stopping import adaptive_fields, adaptive_records, with_anytime_comparisons
@@ -106,7 +107,7 @@ def build_leaderboard(
         warnings=merged.warnings,
         redacted_tasks=tuple(sorted(redacted_tasks)),
         publishable=publishable,
-        definitions=DEFINITIONS,
+        definitions=definitions(),
         **adaptive_fields(merged),  # adaptive runs: which figures are anytime-valid, why they stopped
     )
 
@@ -120,7 +121,8 @@ def _cost_accuracy_points(
     """(cost per answer, overall accuracy) of each model that has both: the scatter's points."""
     points: dict[str, tuple[float | None, float | None]] = {}
     for model in order:
-        cost = _mean_cell(by_model[model], merged.tasks, "cost_per_answer_usd", merged.run_of).value
+        costs = _task_values(by_model[model], merged.tasks, "cost_per_answer_usd")
+        cost = sum(costs) / len(costs) if costs else None
         if cost is not None and overall[model].value is not None:
             points[model] = (cost, overall[model].value)
     return points
@@ -154,11 +156,7 @@ def _row(
             if t in rows
         },
         missing_tasks=tuple(t for t in tasks if t not in rows),
-        tokens_per_answer=_mean_cell(rows, tasks, "tokens_per_answer", run_of, cells.tokens),
-        cost_per_answer=_mean_cell(rows, tasks, "cost_per_answer_usd", run_of, cells.usd_per_answers),
-        cost_per_correct=_cost_per_correct_cell(rows, tasks, run_of),
-        truncated_rate=_mean_cell(rows, tasks, "truncated_rate", run_of, cells.percent),
-        no_answer_rate=_mean_cell(rows, tasks, "no_answer_rate", run_of, cells.percent),
+        figures=_aggregate_figures(rows, tasks, run_of),
         vs_leader=_difference_cell(pooled, model == leader, _runs(rows, tasks, run_of)),
         vs_leader_p=_p_cell(pooled, model == leader),
         vs_leader_detail=pooled,
@@ -181,18 +179,32 @@ def _task_result(
         samples_per_item=row.samples_per_item,
         sample_metrics={name: cells.rate_cell(value, runs) for name, value in metric_values(row).items()},
         n_unscored=row.n_unscored,
-        tokens_per_answer=cells.tokens_cell(row.tokens_per_answer, runs),
-        cost_per_answer=cells.usd_cell(row.cost_per_answer_usd, runs),
-        cost_per_correct=cells.usd_cell(
-            row.cost_per_correct_usd, runs, row.cost_per_correct_ci_low, row.cost_per_correct_ci_high
-        ),
-        truncated_rate=cells.rate_cell(row.truncated_rate, runs),
-        no_answer_rate=cells.rate_cell(row.no_answer_rate, runs),
+        figures={figure.key: _task_figure(figure, row, runs) for figure in figures_shown_in(*REPORT)},
         vs_leader=_difference_cell(comparison, is_leader, runs),
         vs_leader_p=_p_cell(comparison, is_leader),
         cost_basis=row.cost_basis,
         samples_page=samples_page(row.model, row.task),
     )
+
+
+def _task_figure(figure: Figure, row: SummaryRow, runs: tuple[str, ...]) -> Cell:
+    low, high = (getattr(row, name) for name in figure.interval) if figure.interval else (None, None)
+    return cells.figure_cell(figure, getattr(row, figure.field), runs, low, high)
+
+
+def _aggregate_figures(
+    rows: Mapping[str, SummaryRow], tasks: Sequence[str], run_of: Mapping[tuple[str, str], str]
+) -> dict[str, Cell]:
+    """Each declared figure over the tasks (its own aggregate): n/a unless the model has every task."""
+    runs = _runs(rows, tasks, run_of)
+    every_task = [rows[t] for t in tasks if t in rows]
+    complete = len(every_task) == len(tasks)
+    return {
+        figure.key: cells.figure_cell(
+            figure, figure.aggregate(every_task, figure.field) if complete else None, runs
+        )
+        for figure in figures_shown_in(*REPORT)
+    }
 
 
 _NO_METRIC = Cell(value=None, display=NA)
@@ -289,29 +301,6 @@ def _overall_cell(
         return cells.accuracy_cell(overall, None, None, runs)
     half = math.sqrt(sum(((h - lo) / 2) ** 2 for lo, h in zip(lows, highs, strict=True))) / len(lows)
     return cells.accuracy_cell(overall, max(0.0, overall - half), min(1.0, overall + half), runs)
-
-
-def _mean_cell(
-    rows: Mapping[str, SummaryRow],
-    tasks: Sequence[str],
-    field: str,
-    run_of: Mapping[tuple[str, str], str],
-    show: Any = cells.percent,
-) -> Cell:
-    values = _task_values(rows, tasks, field)
-    mean = None if values is None else sum(values) / len(values)
-    return Cell(value=mean, display=show(mean), runs=_runs(rows, tasks, run_of))
-
-
-def _cost_per_correct_cell(
-    rows: Mapping[str, SummaryRow], tasks: Sequence[str], run_of: Mapping[tuple[str, str], str]
-) -> Cell:
-    costs = _task_values(rows, tasks, "cost_per_answer_usd")
-    accuracies = _task_values(rows, tasks, "accuracy")
-    ratio = None
-    if costs is not None and accuracies is not None and sum(accuracies) > 0:
-        ratio = sum(costs) / sum(accuracies)
-    return cells.usd_cell(ratio, _runs(rows, tasks, run_of))
 
 
 def _comparisons(

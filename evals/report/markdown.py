@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from evals.metrics.figures import figures_shown_in
 from evals.report.leaderboard import Leaderboard, LeaderboardRow
-from evals.report.schema import COST_HEADER, COST_PER_CORRECT_HEADER, ranking_note, run_hardware
+from evals.report.schema import ranking_note, run_hardware, task_header
 from evals.report.stopping import stopping_markdown
 
 SCATTER_FILE = "plots/accuracy_vs_cost.svg"
@@ -34,11 +35,7 @@ def main_table(board: Leaderboard) -> list[str]:
         "Overall [95% CI]",
         *board.tasks,
         *board.shown_metrics,
-        "Tokens/answer",
-        COST_HEADER,
-        COST_PER_CORRECT_HEADER,
-        "Truncated",
-        "No answer",
+        *(figure.label for figure in figures_shown_in("markdown")),
         f"{board.delta_header()} [95% CI]",
         "p",
     ]
@@ -53,11 +50,7 @@ def _main_cells(board: Leaderboard, row: LeaderboardRow) -> list[str]:
         row.overall.display,
         *tasks,
         *(row.sample_metrics[m].display if m in row.sample_metrics else "n/a" for m in board.shown_metrics),
-        row.tokens_per_answer.display,
-        row.cost_per_answer.display,
-        row.cost_per_correct.display,
-        row.truncated_rate.display,
-        row.no_answer_rate.display,
+        *(row.figures[figure.key].display for figure in figures_shown_in("markdown")),
         row.vs_leader.display,
         row.vs_leader_p.display,
     ]
@@ -73,11 +66,7 @@ def task_table(board: Leaderboard) -> list[str]:
         "Items",
         "Samples/item",
         "Unjudged",
-        "Tokens/answer",
-        COST_HEADER,
-        f"{COST_PER_CORRECT_HEADER} [95% CI]",
-        "Truncated",
-        "No answer",
+        *(task_header(figure) for figure in figures_shown_in("markdown")),
         board.delta_header(),
         "p",
     ]
@@ -91,11 +80,7 @@ def task_table(board: Leaderboard) -> list[str]:
             str(t.n_items),
             str(t.samples_per_item),
             str(t.n_unscored),
-            t.tokens_per_answer.display,
-            t.cost_per_answer.display,
-            t.cost_per_correct.display,
-            t.truncated_rate.display,
-            t.no_answer_rate.display,
+            *(t.figures[figure.key].display for figure in figures_shown_in("markdown")),
             t.vs_leader.display,
             t.vs_leader_p.display,
         ]

@@ -102,6 +102,11 @@ def _plotted(board: Leaderboard) -> list[LeaderboardRow]:
     return [r for r in board.rows if r.model not in board.not_plotted]
 
 
+def _cost(row: LeaderboardRow) -> float:
+    """The scatter's x: the model's cost per answer (plotted rows have one)."""
+    return float(row.figures["cost_per_answer"].value or 0)
+
+
 def scatter_svg(board: Leaderboard) -> str:
     """Overall accuracy (with its CI) against cost per answer; the Pareto frontier dashed."""
     width, height, left, right, top, bottom = 720.0, 440.0, 64.0, 190.0, 24.0, 52.0
@@ -115,7 +120,7 @@ def scatter_svg(board: Leaderboard) -> str:
             title,
             [_text(16, 44, "No model has both an overall score and a cost per answer.")],
         )
-    costs = [float(r.cost_per_answer.value or 0) for r in rows]
+    costs = [_cost(r) for r in rows]
     x = _cost_axis(costs, left, width - right)
     accuracies = [
         v for r in rows for v in (r.overall.ci_low, r.overall.ci_high, r.overall.value) if v is not None
@@ -141,12 +146,9 @@ def scatter_svg(board: Leaderboard) -> str:
             f' transform="rotate(-90 16 {(top + height - bottom) / 2:.1f})"',
         )
     )
-    front = sorted((r for r in rows if r.on_pareto_front), key=lambda r: float(r.cost_per_answer.value or 0))
+    front = sorted((r for r in rows if r.on_pareto_front), key=_cost)
     if len(front) > 1:
-        path = " ".join(
-            f"{x.at(float(r.cost_per_answer.value or 0)):.1f},{y.at(float(r.overall.value or 0)):.1f}"
-            for r in front
-        )
+        path = " ".join(f"{x.at(_cost(r)):.1f},{y.at(float(r.overall.value or 0)):.1f}" for r in front)
         body.append(
             f'<polyline class="pareto-line" points="{path}" fill="none" stroke="#555" '
             'stroke-width="1.5" stroke-dasharray="5 4"/>'
@@ -187,7 +189,7 @@ def _axes(x: Axis, y: Axis, right: float, top: float, bottom: float) -> list[str
 def _point(
     row: LeaderboardRow, x: Axis, y: Axis, color: str, label_ys: list[float], right: float
 ) -> list[str]:
-    px, py = x.at(float(row.cost_per_answer.value or 0)), y.at(float(row.overall.value or 0))
+    px, py = x.at(_cost(row)), y.at(float(row.overall.value or 0))
     out = []
     if row.overall.ci_low is not None and row.overall.ci_high is not None:
         low, high = y.at(row.overall.ci_low), y.at(row.overall.ci_high)
@@ -197,7 +199,8 @@ def _point(
         )
     ring = ' stroke="#111" stroke-width="2"' if row.on_pareto_front else ' stroke="#fff" stroke-width="1"'
     classes = "point pareto" if row.on_pareto_front else "point"
-    tip = f"{row.model}: {row.overall.display}, {row.cost_per_answer.display} {cells.PER_ANSWERS_LABEL}"
+    cost = row.figures["cost_per_answer"].display
+    tip = f"{row.model}: {row.overall.display}, {cost} {cells.PER_ANSWERS_LABEL}"
     out.append(
         f'<circle class="{classes}" data-model="{escape(row.model)}" cx="{px:.1f}" cy="{py:.1f}" '
         f'r="6" fill="{color}"{ring}><title>{escape(tip)}</title></circle>'

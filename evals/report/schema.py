@@ -9,20 +9,18 @@ import hashlib
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from evals import __version__
 from evals.metrics import PairedComparison
-from evals.report.cells import PER_ANSWERS_LABEL, Cell
+from evals.metrics.figures import REPORT, Figure, figures_shown_in
+from evals.report.cells import Cell
 from evals.report.stopping import StoppingRecord
-
-COST_HEADER = f"$ {PER_ANSWERS_LABEL}"
-COST_PER_CORRECT_HEADER = "$ per 1k correct"
 
 SCHEMA_VERSION = 1
 GENERATOR = "evals report"
 
-DEFINITIONS: dict[str, str] = {
+_DEFINITIONS_BEFORE_FIGURES: dict[str, str] = {
     "accuracy": "Task accuracy: correct / judged answers, with its 95% CI over items from the run's "
     "summary.json (answers that could not be judged are left out and counted apart): a Jeffreys "
     "interval at the effective number of answers given by the item-clustered standard error, "
@@ -48,17 +46,8 @@ DEFINITIONS: dict[str, str] = {
     "the items both answered, all tasks pooled (each item counts the same), with its 95% CI "
     "and p-value from one paired t procedure over the per-item differences (m-1 degrees of "
     "freedom), so the CI excludes 0 exactly when p < 0.05; per task, the same on that task's items.",
-    "tokens_per_answer": "Tokens per answer: mean completion tokens per answer (failed "
-    "generations excluded); the aggregate is the mean over tasks.",
-    "cost_per_answer": "Cost per 1k answers: USD per 1,000 answers from engine time x hardware "
-    "list price "
-    "(or API token prices), see each model's cost basis; n/a when no price is known, never "
-    "$0. The aggregate is the mean over tasks.",
-    "cost_per_correct": "Cost per 1k correct answers: per task, 1,000 x the cost of judged answers / correct "
-    "answers (95% bootstrap CI); the aggregate is sum_t cost per answer_t / sum_t accuracy_t, "
-    "the cost per correct answer of a workload with as many questions from each task.",
-    "rates": "Truncated and no-answer rates: share of judged answers cut at max_tokens or with no "
-    "extractable answer; the aggregate is the mean over tasks.",
+}
+_DEFINITIONS_AFTER_FIGURES: dict[str, str] = {
     "published": "Published: the score the model's paper or card reports for this task "
     "(evals/published.yaml, with its protocol and source), and whether it lies inside our 95% CI; "
     "'evals diagnose RUN' ranks likely causes of a gap.",
@@ -71,6 +60,35 @@ DEFINITIONS: dict[str, str] = {
     "token prices scale alike and a budget above every length costs exactly what the run did; "
     "still thinking = share of answers longer than b.",
 }
+
+
+def definitions() -> dict[str, str]:
+    """Every definition a report states: the declared figures' after the paired difference."""
+    declared = dict(f.definition for f in figures_shown_in(*REPORT) if f.definition is not None)
+    return {**_DEFINITIONS_BEFORE_FIGURES, **declared, **_DEFINITIONS_AFTER_FIGURES}
+
+
+DEFINITIONS: dict[str, str] = definitions()
+
+
+def _flat_figures(dumped: dict[str, Any]) -> dict[str, Any]:
+    """A dump with each figure shown in JSON as a key of its own, where ``figures`` stood."""
+    out: dict[str, Any] = {}
+    for key, value in dumped.items():
+        if key == "figures":
+            out.update({f.key: value[f.key] for f in figures_shown_in("json") if f.key in value})
+        else:
+            out[key] = value
+    return out
+
+
+def _folded_figures(data: Any) -> Any:
+    """The inverse of :func:`_flat_figures`, so leaderboard.json loads back into its records."""
+    if not isinstance(data, dict) or "figures" in data:
+        return data
+    keys = {f.key for f in figures_shown_in(*REPORT)}
+    rest = {key: value for key, value in data.items() if key not in keys}
+    return {**rest, "figures": {key: value for key, value in data.items() if key in keys}}
 
 
 class TaskResult(BaseModel):
@@ -86,11 +104,7 @@ class TaskResult(BaseModel):
     samples_per_item: int
     sample_metrics: dict[str, Cell]  # "pass@4", "maj@4", ... (see DEFINITIONS)
     n_unscored: int
-    tokens_per_answer: Cell
-    cost_per_answer: Cell
-    cost_per_correct: Cell
-    truncated_rate: Cell
-    no_answer_rate: Cell
+    figures: dict[str, Cell]  # by Figure.key (evals.metrics.figures); flat keys in JSON
     vs_leader: Cell
     vs_leader_p: Cell
     cost_basis: str
@@ -99,6 +113,15 @@ class TaskResult(BaseModel):
     published: Cell = Cell(value=None, display="n/a")
     published_standing: str | None = None  # inside / above / below our 95% CI
     published_source: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _flat_figures(handler(self))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load(cls, data: Any) -> Any:
+        return _folded_figures(data)
 
 
 class LeaderboardRow(BaseModel):
@@ -112,17 +135,22 @@ class LeaderboardRow(BaseModel):
     sample_metrics: dict[str, Cell]  # pass@k and maj@k, each the mean over tasks
     tasks: dict[str, TaskResult]
     missing_tasks: tuple[str, ...]
-    tokens_per_answer: Cell
-    cost_per_answer: Cell
-    cost_per_correct: Cell
-    truncated_rate: Cell
-    no_answer_rate: Cell
+    figures: dict[str, Cell]  # each the aggregate over tasks, by Figure.key; flat keys in JSON
     vs_leader: Cell
     vs_leader_p: Cell
     vs_leader_detail: PairedComparison | None
     on_pareto_front: bool
     cost_bases: tuple[str, ...]
     runs: tuple[str, ...]
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _flat_figures(handler(self))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load(cls, data: Any) -> Any:
+        return _folded_figures(data)
 
 
 class RunInfo(BaseModel):
@@ -181,6 +209,11 @@ def ranking_note(board: Leaderboard) -> str:
     by = "overall accuracy" if board.rank_by == "accuracy" else f"{board.rank_by} (mean over tasks)"
     hardware = "; ".join(f"{run.run_id}: {run_hardware(run)}" for run in board.runs) or "n/a"
     return f"Ranked by {by}; costs in USD per 1,000 answers. Run on: {hardware}."
+
+
+def task_header(figure: Figure) -> str:
+    """A figure's header in the per-task tables, which show its interval where it has one."""
+    return f"{figure.label} [95% CI]" if figure.interval else figure.label
 
 
 def samples_page(model: str, task: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from evals.metrics.figures import figures_shown_in
 from evals.report import htmlkit
 from evals.report.htmlkit import esc
 from evals.report.leaderboard import Leaderboard, TaskResult
@@ -160,6 +161,15 @@ def page_data(
     }
 
 
+def _figures_phrase(result: TaskResult) -> str:
+    """The figures the viewer shows, each after its label ("; tokens/answer 35; truncated 9.4%")."""
+    parts = [f"{f.label.lower()} {esc(result.figures[f.key].display)}" for f in figures_shown_in("viewer")]
+    if not parts:
+        return ""
+    # The first figure ends the run's line, the others share the next one.
+    return f"; {parts[0]}" + (";\n" + "; ".join(parts[1:]) if parts[1:] else "")
+
+
 def render_page(result: TaskResult, model: str, data: dict[str, Any], siblings: Mapping[str, str]) -> str:
     """One model x task page; ``siblings`` maps the other models to their page of this task."""
     others = " ".join(
@@ -168,10 +178,7 @@ def render_page(result: TaskResult, model: str, data: dict[str, Any], siblings: 
     body = f"""<header><p><a href="../index.html">&larr; Leaderboard</a></p>
 <h1>{esc(model)} <span class="muted">on</span> {esc(result.task)}</h1>
 <p>Accuracy {esc(result.accuracy.display)} over {result.n_items} items, {result.n_samples} samples
-({result.n_unscored} not judged); run {esc(result.run)}; tokens/answer {
-        esc(result.tokens_per_answer.display)
-    };
-truncated {esc(result.truncated_rate.display)}; no answer {esc(result.no_answer_rate.display)}.</p>
+({result.n_unscored} not judged); run {esc(result.run)}{_figures_phrase(result)}.</p>
 {
         f'<p class="note">{esc(data["redacted"])}: prompts, choices and outputs are not published.</p>'
         if data["redacted"]

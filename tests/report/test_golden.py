@@ -100,7 +100,7 @@ def test_model_without_every_task_has_no_aggregate(golden: Leaderboard) -> None:
     c = next(r for r in golden.rows if r.model == "C")
     assert c.overall.value is None and c.overall.display == "n/a (no task-b)"
     assert c.missing_tasks == ("task-b",)
-    assert c.tokens_per_answer.value is None and c.cost_per_answer.display == "n/a"
+    assert c.figures["tokens_per_answer"].value is None and c.figures["cost_per_answer"].display == "n/a"
     assert c.tasks["task-a"].accuracy.value == pytest.approx(4 / 20)
     assert any("model C has no result for task(s) task-b" in w for w in golden.warnings)
 
@@ -127,22 +127,25 @@ def test_tokens_and_costs(
     per_correct_display: str,
 ) -> None:
     row = next(r for r in golden.rows if r.model == model)
-    assert row.tokens_per_answer.value == pytest.approx(tokens)
-    assert row.cost_per_answer.value == pytest.approx(cost)
-    assert row.cost_per_answer.display == cost_display
-    assert row.cost_per_correct.value == pytest.approx(per_correct)
-    assert row.cost_per_correct.display == per_correct_display
+    assert row.figures["tokens_per_answer"].value == pytest.approx(tokens)
+    assert row.figures["cost_per_answer"].value == pytest.approx(cost)
+    assert row.figures["cost_per_answer"].display == cost_display
+    assert row.figures["cost_per_correct"].value == pytest.approx(per_correct)
+    assert row.figures["cost_per_correct"].display == per_correct_display
 
 
 def test_rates_and_task_cells(golden: Leaderboard) -> None:
     a = golden.rows[0]
     # A task-a: 1 truncated and 1 no-answer of 20 judged; task-b none: means .025 each.
-    assert a.truncated_rate.value == pytest.approx(0.025) and a.truncated_rate.display == "2.5%"
-    assert a.no_answer_rate.value == pytest.approx(0.025)
+    assert (
+        a.figures["truncated_rate"].value == pytest.approx(0.025)
+        and a.figures["truncated_rate"].display == "2.5%"
+    )
+    assert a.figures["no_answer_rate"].value == pytest.approx(0.025)
     cell = a.tasks["task-a"].accuracy
     assert (cell.value, cell.ci_low, cell.ci_high, cell.display) == (0.75, 0.69, 0.81, "75.0% [69.0, 81.0]")
     assert cell.runs == ("golden",)
-    assert a.tasks["task-b"].cost_per_answer.value == pytest.approx(0.003)
+    assert a.tasks["task-b"].figures["cost_per_answer"].value == pytest.approx(0.003)
 
 
 def paired_t_p(worse: int, items: int) -> float:
