@@ -26,9 +26,9 @@ from evals.distributed.resources import (
     subtract,
 )
 from evals.distributed.shards import Shard, ShardResult, WorkerIdentity, failed_completions, one_line
-from evals.distributed.worker import ShardWorker
+from evals.distributed.worker import ShardWorker, engine_backend
 from evals.errors import EvalsError
-from evals.execute import EngineGroup
+from evals.execute import BackendFactory, EngineGroup
 from evals.store import RunStore
 
 # How often the loop wakes without results, to refresh progress and check for starvation.
@@ -73,6 +73,7 @@ class DispatchSettings:
     seed: int
     max_attempts: int
     worker_wait_s: float
+    backend: BackendFactory = engine_backend  # pickled to every worker, which builds its engine with it
 
 
 class Dispatcher:
@@ -134,7 +135,9 @@ class Dispatcher:
         options = actor_options(run.shape, placement_group)
         model = replace(run.group.lead, tasks=())  # the worker needs the model, not the items
         actor: Any = ray.remote(ShardWorker)
-        handle = actor.options(**options).remote(model, run.group.setup, self._settings.seed)
+        handle = actor.options(**options).remote(
+            model, run.group.setup, self._settings.seed, self._settings.backend
+        )
         slot = WorkerSlot(handle, placement_group)
         run.workers.append(slot)
         self._refs[handle.identity.remote()] = (run, slot, None)
