@@ -116,22 +116,22 @@ def read_events(run_dir: Path) -> list[dict[str, Any]]:
 
 
 class RssSampler(threading.Thread):
-    """This process's resident memory every ``every_s`` seconds, as (time.time(), bytes)."""
+    """This process's resident memory and CPU time (all its threads, Ray's included) every ``every_s``."""
 
     def __init__(self, every_s: float = 0.2) -> None:
         super().__init__(daemon=True)
-        self.samples: list[tuple[float, int]] = []
+        self.samples: list[tuple[float, int, float]] = []  # time.time(), RSS bytes, CPU seconds
         self._every_s = every_s
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.wait(self._every_s):
-            self.samples.append((time.time(), rss_bytes()))
+            self.samples.append((time.time(), rss_bytes(), time.process_time()))
 
     def stop(self) -> None:
         self._halt.set()
         self.join()
-        self.samples.append((time.time(), rss_bytes()))
+        self.samples.append((time.time(), rss_bytes(), time.process_time()))
 
 
 def rss_bytes() -> int:
@@ -149,6 +149,7 @@ class DriverFigures:
     workers_ready_s: float  # run start -> last worker ready
     shards_per_s: float  # first worker ready -> last shard done
     steady_shards_per_s: float  # between 10% and 90% of the shards done
+    cpu_ms_per_shard: float  # the driver process's CPU time per shard, between 10% and 90%
     rss_10_mb: float
     rss_100_mb: float
     rss_peak_mb: float
@@ -156,23 +157,26 @@ class DriverFigures:
     tail_done_s: float  # last shard's start -> last shard done
 
 
-def driver_figures(events: list[dict[str, Any]], rss: list[tuple[float, int]], started: float,
+def driver_figures(events: list[dict[str, Any]], rss: list[tuple[float, int, float]], started: float,
                    ended: float) -> DriverFigures:  # fmt: skip
     done = sorted(e["t"] for e in events if e["event"] == "shard_done")
     ready = [e["t"] for e in events if e["event"] == "worker_ready"]
     last_start = max(e["t"] - e["round_trip"] for e in events if e["event"] == "shard_done")
     at_10, at_90 = done[len(done) // 10], done[(9 * len(done)) // 10]
-    # RSS once 10% of the shards were stored, and at the end of the run.
-    rss_10 = next(value for t, value in rss if t >= at_10)
+    # RSS and CPU time once 10% (90%) of the shards were stored, and at the end of the run.
+    _, rss_10, cpu_10 = next(sample for sample in rss if sample[0] >= at_10)
+    t_90, _, cpu_90 = next(sample for sample in rss if sample[0] >= at_90)
+    shards_10_90 = sum(at_10 <= t <= t_90 for t in done)
     return DriverFigures(
         shards=len(done),
         samples=sum(e["samples"] for e in events if e["event"] == "shard_done"),
         workers_ready_s=max(ready) - started,
         shards_per_s=len(done) / (done[-1] - min(ready)),
         steady_shards_per_s=(0.8 * len(done)) / (at_90 - at_10),
+        cpu_ms_per_shard=1000 * (cpu_90 - cpu_10) / shards_10_90,
         rss_10_mb=rss_10 / 2**20,
         rss_100_mb=rss[-1][1] / 2**20,
-        rss_peak_mb=max(value for _, value in rss) / 2**20,
+        rss_peak_mb=max(value for _, value, _ in rss) / 2**20,
         tail_s=ended - last_start,
         tail_done_s=done[-1] - last_start,
     )
@@ -220,6 +224,9 @@ def print_driver(args: argparse.Namespace, figures: DriverFigures, stored: dict[
         f"  driver: {figures.shards_per_s:.0f} shards/s ({figures.shards_per_s * figures.samples / figures.shards:.0f}"
         f" samples/s), steady (10%-90%) {figures.steady_shards_per_s:.0f} shards/s  (target >= 200)"
     )
+    capacity = 1000 / figures.cpu_ms_per_shard
+    print(f"  driver CPU: {figures.cpu_ms_per_shard:.2f} ms per shard (10%-90%): at most {capacity:.0f} shards/s "
+          "with a core of its own")  # fmt: skip
     growth = figures.rss_100_mb - figures.rss_10_mb
     print(f"  driver RSS: {figures.rss_10_mb:.0f} MB at 10%, {figures.rss_100_mb:.0f} MB at 100% "
           f"(growth {growth:+.0f} MB, target < 200), peak {figures.rss_peak_mb:.0f} MB")  # fmt: skip

@@ -5,7 +5,7 @@ loop only decides what happens to a shard: each worker pulls the next shard of
 its model when it finishes one, so a slow worker never holds the others back. A
 shard whose worker died or raised goes back to the front of the queue (any live
 worker takes it); after ``max_attempts`` failures its samples are stored with the
-error. Results are written by the driver as each shard finishes, once.
+error. Results are written by the driver (its ``PartWriter`` thread) once per shard.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from evals.distributed.resources import (
 )
 from evals.distributed.shards import Shard, ShardResult, WorkerIdentity, failed_completions, one_line
 from evals.distributed.worker import ShardWorker, engine_backend
+from evals.distributed.writer import PartWriter
 from evals.errors import EvalsError
 from evals.execute import BackendFactory, EngineGroup
 from evals.store import RunStore
@@ -84,7 +85,7 @@ class Dispatcher:
         self._waiting = deque(runs)
         self._active: list[GroupRun] = []
         self._refs: dict[Any, tuple[GroupRun, WorkerSlot, Shard | None]] = {}
-        self._store = store
+        self._writer = PartWriter(store)
         self._progress = progress
         self._log = log
         self._capacity = capacity
@@ -112,6 +113,7 @@ class Dispatcher:
         finally:
             for run in list(self._active):
                 self._stop_workers(run)
+            self._writer.close()  # every result received is stored before run() returns
         return self.generated
 
     def _start_groups(self) -> None:
@@ -176,7 +178,7 @@ class Dispatcher:
         round_trip = time.perf_counter() - slot.sent_at
         slot.shard = None
         self._dispatch()  # the worker's next shard first: it need not wait for this write
-        self._store.write_part(shard.model, shard.task, result.completions)
+        self._writer.put(shard.model, shard.task, result.completions)
         self.generated += len(result.completions)
         self._progress.shard_finished(shard, result.worker.worker_id, failed=False)
         self._log.record("shard_done", shard, result.worker, seconds=round(result.seconds, 4),
@@ -197,7 +199,7 @@ class Dispatcher:
             self._log.record("shard_split", shard, slot.identity, error=message)
         elif shard.attempts + 1 >= self._settings.max_attempts:
             completions = failed_completions(shard, message)
-            self._store.write_part(shard.model, shard.task, completions)
+            self._writer.put(shard.model, shard.task, completions)
             self.generated += len(completions)
             self._progress.shard_finished(shard, None, failed=True)
             self._log.record("shard_failed", shard, slot.identity, error=message)
