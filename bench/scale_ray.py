@@ -31,6 +31,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -244,16 +246,16 @@ class ChaosLog:
     node_cycles: int = 0  # worker nodes removed and replaced
 
 
-class Chaos(threading.Thread):
+class Chaos:
     """Kills a random live worker every ``kill_every`` seconds; removes and re-adds a node twice.
 
     Worker pids come from the run's shard log (``worker_ready`` minus retired workers), so only
-    this run's own processes are ever killed.
+    this run's own processes are ever killed. Runs in the main thread: ``Cluster.add_node``
+    installs signal handlers, which Python allows there only.
     """
 
     def __init__(self, cluster: Any, run_dir: Path, seconds: float, cpus_per_node: int, seed: int,
                  kill_every: tuple[float, float] = (10.0, 20.0)) -> None:  # fmt: skip
-        super().__init__(daemon=True)
         self.log = ChaosLog()
         self._cluster = cluster
         self._run_dir = run_dir
@@ -261,12 +263,12 @@ class Chaos(threading.Thread):
         self._cpus = cpus_per_node
         self._rng = random.Random(seed)
         self._kill_every = kill_every
-        self._halt = threading.Event()
 
-    def run(self) -> None:
+    def run_until(self, finished: Callable[[], bool]) -> None:
         started = time.monotonic()
         next_kill = self._rng.uniform(*self._kill_every)
-        while not self._halt.wait(0.1):
+        while not finished():
+            time.sleep(0.1)
             elapsed = time.monotonic() - started
             if elapsed >= next_kill:
                 self._kill_worker()
@@ -274,10 +276,6 @@ class Chaos(threading.Thread):
             if self._cycles_at and elapsed >= self._cycles_at[0]:
                 self._cycles_at.pop(0)
                 self._cycle_node()
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join()
 
     def _live_pids(self) -> list[int]:
         pids: dict[str, int] = {}
@@ -292,6 +290,8 @@ class Chaos(threading.Thread):
         pids = self._live_pids()
         self._rng.shuffle(pids)
         for pid in pids:
+            if not is_shard_worker(pid):
+                continue  # gone, and the pid may be another process's now
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -304,9 +304,17 @@ class Chaos(threading.Thread):
         if not nodes:
             return
         self._cluster.remove_node(self._rng.choice(nodes), allow_graceful=False)
-        self._halt.wait(3.0)  # the driver sees its workers die and queues their shards again
+        time.sleep(3.0)  # the driver sees its workers die and queues their shards again
         self._cluster.add_node(num_cpus=self._cpus)
         self.log.node_cycles += 1
+
+
+def is_shard_worker(pid: int) -> bool:
+    """Whether ``pid`` is a live Ray worker process of ``ShardWorker`` (Ray names it ``ray::ShardWorker``)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::ShardWorker")
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -349,11 +357,12 @@ def chaos_soak(root: Path, seconds: float, nodes: int = 3, cpus_per_node: int = 
         executor = RayExecutor(cluster.address, workers, shard_items, backend=backend)
         chaos = Chaos(cluster, root / "chaos", seconds, cpus_per_node, seed, kill_every)
         started = time.monotonic()
-        chaos.start()
-        try:
-            chaotic = run_suite(suite, RunOptions(out=root / "chaos", quiet=True, executor=executor))
-        finally:
-            chaos.stop()
+        with ThreadPoolExecutor(1) as pool:  # the run in a thread, the chaos in the main thread
+            running = pool.submit(
+                run_suite, suite, RunOptions(out=root / "chaos", quiet=True, executor=executor)
+            )
+            chaos.run_until(running.done)
+            chaotic = running.result()
         elapsed = time.monotonic() - started
     finally:
         cluster.shutdown()
