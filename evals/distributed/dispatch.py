@@ -25,7 +25,14 @@ from evals.distributed.resources import (
     scaled,
     subtract,
 )
-from evals.distributed.shards import Shard, ShardResult, WorkerIdentity, failed_completions, one_line
+from evals.distributed.shards import (
+    Shard,
+    ShardResult,
+    WorkerIdentity,
+    failed_completions,
+    failed_probes,
+    one_line,
+)
 from evals.distributed.worker import ShardWorker, engine_backend
 from evals.distributed.writer import PartWriter
 from evals.errors import EvalsError
@@ -178,7 +185,7 @@ class Dispatcher:
         round_trip = time.perf_counter() - slot.sent_at
         slot.shard = None
         self._dispatch()  # the worker's next shard first: it need not wait for this write
-        self._writer.put(shard.model, shard.task, result.completions)
+        self._writer.put(shard.model, shard.task, result.completions, result.probes)
         self.generated += len(result.completions)
         self._progress.shard_finished(shard, result.worker.worker_id, failed=False)
         self._log.record("shard_done", shard, result.worker, seconds=round(result.seconds, 4),
@@ -199,7 +206,8 @@ class Dispatcher:
             self._log.record("shard_split", shard, slot.identity, error=message)
         elif shard.attempts + 1 >= self._settings.max_attempts:
             completions = failed_completions(shard, message)
-            self._writer.put(shard.model, shard.task, completions)
+            probes = failed_probes(shard, message) if shard.probes else []
+            self._writer.put(shard.model, shard.task, completions, probes)
             self.generated += len(completions)
             self._progress.shard_finished(shard, None, failed=True)
             self._log.record("shard_failed", shard, slot.identity, error=message)

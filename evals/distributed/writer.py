@@ -1,7 +1,7 @@
-"""Stores finished shards' completions from a thread of its own.
+"""Stores finished shards' completions (and budget probes) from a thread of its own.
 
 The dispatch loop queues a result and goes on handing out shards; the writer stores
-whatever queued up meanwhile as one part per model x task. At hundreds of shards a
+whatever queued up meanwhile as one part per model x task, samples before probes. At hundreds of shards a
 second the driver then neither waits for a part's fsync nor leaves a file per
 shard; a driver killed mid-run loses at most what was queued, which a rerun
 generates again (only stored parts count as done).
@@ -13,13 +13,15 @@ import queue
 import threading
 from collections.abc import Sequence
 
+from evals.probes import ProbeCompletion, write_probe_part
 from evals.records import Completion
 from evals.store import RunStore
 
 # Results queued before ``put`` waits for the writer: bounds the driver's memory.
 MAX_QUEUED = 256
 
-Finished = tuple[str, str, Sequence[Completion]]  # model label, task, completions
+# Model label, task, completions, probes (of those completions or of stored samples).
+Finished = tuple[str, str, Sequence[Completion], Sequence[ProbeCompletion]]
 
 
 class PartWriter:
@@ -32,11 +34,13 @@ class PartWriter:
         self._thread = threading.Thread(target=self._run, name="evals-part-writer", daemon=True)
         self._thread.start()
 
-    def put(self, model: str, task: str, completions: Sequence[Completion]) -> None:
+    def put(
+        self, model: str, task: str, completions: Sequence[Completion], probes: Sequence[ProbeCompletion] = ()
+    ) -> None:
         if self._error is not None:
             raise self._error
-        if completions:
-            self._queue.put((model, task, completions))
+        if completions or probes:
+            self._queue.put((model, task, completions, probes))
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -60,10 +64,15 @@ class PartWriter:
 
     def _write(self, batch: list[Finished]) -> None:
         by_task: dict[tuple[str, str], list[Completion]] = {}
-        for model, task, completions in batch:
+        probes: list[ProbeCompletion] = []
+        for model, task, completions, answers in batch:
             by_task.setdefault((model, task), []).extend(completions)
+            probes += answers
         try:
             for (model, task), completions in by_task.items():
-                self._store.write_part(model, task, completions)
+                if completions:
+                    self._store.write_part(model, task, completions)
+            if probes:  # after their samples: a kill in between leaves samples to probe on resume
+                write_probe_part(self._store, probes)
         except BaseException as error:  # raised in the driver's thread by the next put or close
             self._error = error
