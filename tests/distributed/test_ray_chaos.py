@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.scale_ray import chaos_soak
+from bench.chaos_ray import chaos_soak
 
 pytestmark = [pytest.mark.ray]
 
