@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from evals.distributed.writer import PartWriter
-from evals.records import Completion, SampleKey
+from evals.probes import ProbeCompletion, ProbeRequest, done_probe_keys
+from evals.records import ChatMessage, Completion, Item, Prompt, SampleKey
 from evals.store import RunStore
 
 
@@ -50,3 +51,29 @@ def test_a_write_error_reaches_the_driver(tmp_path: Path) -> None:
         writer.close()
     with pytest.raises(OSError):
         writer.put("m", "t", [completion("m", "t", "b", 0)])  # later results are not silently dropped
+
+
+def probe(model: str, task: str, item: str, budget: int) -> ProbeCompletion:
+    question = Item(task=task, item_id=item, question="Q?", gold="1", answer_type="number")
+    prompt = Prompt(question, (ChatMessage("user", "Q?"),))
+    request = ProbeRequest(SampleKey(model, task, item, 0), budget, "budget", prompt, "1", None, " So", 8)
+    return ProbeCompletion(request, " So", "1", 3, 1, "stop", 0.1)
+
+
+def test_probes_are_stored_after_their_samples(tmp_path: Path) -> None:
+    # source: issue 12 (a kill between the two leaves samples to probe on resume, never probes without samples)
+    store = RunStore(tmp_path)
+    writer = PartWriter(store)
+    for task in ("t", "u"):
+        writer.put(
+            "m", task, [completion("m", task, "a", 0)], [probe("m", task, "a", 4), probe("m", task, "a", 8)]
+        )
+    writer.put("m", "t", [], [probe("m", "t", "b", 4)])  # a probe of a sample stored earlier
+    writer.close()
+    assert done_probe_keys(store) == {
+        ("m", task, item, 0, budget, "budget") for task, item, budget in
+        [("t", "a", 4), ("t", "a", 8), ("u", "a", 4), ("u", "a", 8), ("t", "b", 4)]
+    }  # fmt: skip
+    samples = [p.name for p in tmp_path.glob("parts/*/*/part-*.parquet")]
+    probes = [p.name for p in tmp_path.glob("probes/*/*/part-*.parquet")]
+    assert max(samples) < min(probes)  # part names begin with the time they were written
