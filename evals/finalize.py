@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from evals.errors import EvalsError
 from evals.metrics import CostBasis, SummaryRow, summarize
 from evals.records import Item, Status
 from evals.run_records import SAMPLE_COLUMNS, SAMPLE_SCHEMA
@@ -29,7 +30,10 @@ def join_items(completions: pa.Table, items: Mapping[tuple[str, str], Item]) -> 
     if missing:
         # A stored sample for an item the plan no longer has: the data changed under the run.
         task, item_id = missing[0]
-        raise ValueError(f"stored sample for {task}/{item_id} has no item in the loaded task")
+        raise EvalsError(
+            f"the run holds a sample of {task} item {item_id!r}, which the loaded data lacks: the data "
+            "changed since the run started; give the data it was run on, or another --out"
+        )
     frame["gold"] = [items[k].gold for k in keys]
     frame["answer_type"] = [items[k].answer_type for k in keys]
     frame["choices"] = [list(items[k].choices) for k in keys]

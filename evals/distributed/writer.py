@@ -42,6 +42,12 @@ class PartWriter:
         if completions or probes:
             self._queue.put((model, task, completions, probes))
 
+    def flush(self) -> None:
+        """Wait until everything put so far is stored (adaptive rounds read the store next)."""
+        self._queue.join()
+        if self._error is not None:
+            raise self._error
+
     def close(self) -> None:
         if self._thread.is_alive():
             self._queue.put(None)
@@ -61,6 +67,8 @@ class PartWriter:
             closed = None in batch
             if self._error is None:  # after a failed write: drain, so ``put`` never blocks for good
                 self._write([entry for entry in batch if entry is not None])
+            for _ in batch:
+                self._queue.task_done()
 
     def _write(self, batch: list[Finished]) -> None:
         by_task: dict[tuple[str, str], list[Completion]] = {}
