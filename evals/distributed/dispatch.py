@@ -5,7 +5,7 @@ loop only decides what happens to a shard: each worker pulls the next shard of
 its model when it finishes one, so a slow worker never holds the others back. A
 shard whose worker died or raised goes back to the front of the queue (any live
 worker takes it); after ``max_attempts`` failures its samples are stored with the
-error. Results are written by the driver as each shard finishes, once.
+error. Results are written by the driver (its ``PartWriter`` thread) once per shard.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from evals.distributed.shards import (
     failed_probes,
     one_line,
 )
-from evals.distributed.worker import ShardWorker
+from evals.distributed.worker import ShardWorker, engine_backend
+from evals.distributed.writer import PartWriter
 from evals.errors import EvalsError
-from evals.execute import EngineGroup
-from evals.probes import write_probe_part
+from evals.execute import BackendFactory, EngineGroup
 from evals.store import RunStore
 
 # How often the loop wakes without results, to refresh progress and check for starvation.
@@ -82,6 +82,7 @@ class DispatchSettings:
     seed: int
     max_attempts: int
     worker_wait_s: float
+    backend: BackendFactory = engine_backend  # pickled to every worker, which builds its engine with it
 
 
 class Dispatcher:
@@ -93,7 +94,7 @@ class Dispatcher:
         self._waiting = deque(runs)
         self._active: list[GroupRun] = []
         self._refs: dict[Any, tuple[GroupRun, WorkerSlot, Shard | None]] = {}
-        self._store = store
+        self._writer = PartWriter(store)
         self._progress = progress
         self._log = log
         self._capacity = capacity
@@ -123,6 +124,7 @@ class Dispatcher:
         finally:
             for run in list(self._active):
                 self._stop_workers(run)
+            self._writer.close()  # every result received is stored before run() returns
         return self.generated
 
     def _start_next_round(self) -> None:
@@ -133,6 +135,7 @@ class Dispatcher:
         """
         if self._next_round is None or self._waiting or not all(run.drained for run in self._active):
             return
+        self._writer.flush()  # the stopping rules read what is stored
         runs = self._next_round()
         if runs is None:
             self._next_round = None
@@ -166,7 +169,9 @@ class Dispatcher:
         options = actor_options(run.shape, placement_group)
         model = replace(run.group.lead, tasks=())  # the worker needs the model, not the items
         actor: Any = ray.remote(ShardWorker)
-        handle = actor.options(**options).remote(model, run.group.setup, self._settings.seed)
+        handle = actor.options(**options).remote(
+            model, run.group.setup, self._settings.seed, self._settings.backend
+        )
         slot = WorkerSlot(handle, placement_group)
         run.workers.append(slot)
         self._refs[handle.identity.remote()] = (run, slot, None)
@@ -205,10 +210,7 @@ class Dispatcher:
         round_trip = time.perf_counter() - slot.sent_at
         slot.shard = None
         self._dispatch()  # the worker's next shard first: it need not wait for this write
-        if result.completions:
-            self._store.write_part(shard.model, shard.task, result.completions)
-        if result.probes:  # after their samples: a kill in between leaves samples to probe on resume
-            write_probe_part(self._store, result.probes)
+        self._writer.put(shard.model, shard.task, result.completions, result.probes)
         self.generated += len(result.completions)
         self._progress.shard_finished(shard, result.worker.worker_id, failed=False)
         self._log.record("shard_done", shard, result.worker, seconds=round(result.seconds, 4),
@@ -229,10 +231,8 @@ class Dispatcher:
             self._log.record("shard_split", shard, slot.identity, error=message)
         elif shard.attempts + 1 >= self._settings.max_attempts:
             completions = failed_completions(shard, message)
-            if completions:
-                self._store.write_part(shard.model, shard.task, completions)
-            if shard.probes:
-                write_probe_part(self._store, failed_probes(shard, message))
+            probes = failed_probes(shard, message) if shard.probes else []
+            self._writer.put(shard.model, shard.task, completions, probes)
             self.generated += len(completions)
             self._progress.shard_finished(shard, None, failed=True)
             self._log.record("shard_failed", shard, slot.identity, error=message)

@@ -11,7 +11,8 @@ from evals.distributed.dispatch import Dispatcher, DispatchSettings, GroupRun
 from evals.distributed.progress import RunProgress, ShardLog
 from evals.distributed.resources import default_worker_count, worker_shape
 from evals.distributed.shards import ProbeSpec, Shard, make_shards
-from evals.execute import EngineGroup, NextRound, engine_key, pending_probes, pending_requests
+from evals.distributed.worker import engine_backend
+from evals.execute import BackendFactory, EngineGroup, NextRound, engine_key, pending_probes, pending_requests
 from evals.hardware import Hardware, detect_hardware
 from evals.plan import TaskPlan
 from evals.probes import ProbeRequest
@@ -33,6 +34,7 @@ class RayExecutor:
     shard_size: int = 32
     max_attempts: int = 3
     worker_wait_s: float = 1800.0  # model downloads and engine start-up count as waiting
+    backend: BackendFactory = engine_backend  # what a worker generates with (replay in benches and tests)
     _connected_here: bool = field(default=False, init=False, repr=False)
 
     def hardware(self, tensor_parallel_size: int) -> Hardware:
@@ -51,7 +53,7 @@ class RayExecutor:
             self._connect()
             capacity = cluster_capacity()
             runs = [self._group_run(index, groups[index], shards, capacity) for index, shards in work.items()]
-            settings = DispatchSettings(seed, self.max_attempts, self.worker_wait_s)
+            settings = DispatchSettings(seed, self.max_attempts, self.worker_wait_s, self.backend)
             # A run at an fsspec URL gets its shard log uploaded with every event.
             upload = store.upload if isinstance(store, MirroredRunStore) else None
             log = ShardLog(store.root / SHARD_LOG, upload)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from evals.distributed.shards import Shard, ShardResult, WorkerIdentity, missing_keys
 from evals.errors import EvalsError
-from evals.execute import default_backend, probe_with
+from evals.execute import BackendFactory, default_backend, probe_with
+from evals.generation.base import GenerationBackend
 from evals.generation.registry import backend_named
 from evals.generation.vllm_backend import EngineSetup
 from evals.plan import ModelPlan
@@ -43,6 +44,11 @@ def model_on_this_node(model: ModelPlan) -> ModelPlan:
     return replace(model, model=here)
 
 
+def engine_backend(model: ModelPlan, setup: EngineSetup, seed: int) -> GenerationBackend:
+    """The engine the suite entry names, with the model's files on this node."""
+    return default_backend(model_on_this_node(model), setup, seed)
+
+
 def this_worker() -> WorkerIdentity:
     import ray
 
@@ -58,9 +64,11 @@ def this_worker() -> WorkerIdentity:
 class ShardWorker:
     """Generates whole shards of one model with one engine (a Ray actor)."""
 
-    def __init__(self, model: ModelPlan, setup: EngineSetup, seed: int) -> None:
+    def __init__(
+        self, model: ModelPlan, setup: EngineSetup, seed: int, backend: BackendFactory = engine_backend
+    ) -> None:
         self._identity = this_worker()
-        self._backend = default_backend(model_on_this_node(model), setup, seed)
+        self._backend = backend(model, setup, seed)
 
     def identity(self) -> WorkerIdentity:
         """Who this worker is; answering also means its engine has started."""

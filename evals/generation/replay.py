@@ -1,12 +1,17 @@
 """A deterministic backend that answers from a function or table, for tests of later stages.
 
 It never stands in for a model in a real run: generation itself is tested end to end on vLLM.
+``CannedAnswers`` builds one on Ray workers (it pickles), so the distributed driver can be
+measured and shaken at sizes no real engine on this machine reaches.
 """
 
 from __future__ import annotations
 
+import time
+import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, OnFinished
@@ -27,6 +32,8 @@ class ReplayBackend:
         seconds_per_token: float = 0.001,
         batch_size: int = 8,
         probe_answer: ProbeAnswer | None = None,
+        latency_per_token: float = 0.0,
+        record: bool = True,
     ) -> None:
         self._answer = answer
         self._probe_answer = probe_answer
@@ -34,13 +41,20 @@ class ReplayBackend:
         self.extended: list[ExtendRequest] = []
         self._seconds_per_token = seconds_per_token
         self._batch_size = batch_size
+        # Wall time per generated token: a batch takes as long as its longest completion.
+        self._latency_per_token = latency_per_token
         self.generated: list[GenerationRequest] = []
+        self._record = record  # tests read ``generated``; a long-lived worker must not keep every request
 
     def generate(self, requests: Sequence[GenerationRequest], on_finished: OnFinished) -> None:
         for start in range(0, len(requests), self._batch_size):
             batch = requests[start : start + self._batch_size]
-            on_finished([self._complete(request) for request in batch])
-            self.generated.extend(batch)
+            completions = [self._complete(request) for request in batch]
+            if self._latency_per_token > 0:
+                time.sleep(self._latency_per_token * max(c.completion_tokens for c in completions))
+            on_finished(completions)
+            if self._record:
+                self.generated.extend(batch)
 
     def _complete(self, request: GenerationRequest) -> Completion:
         prompt_text = "\n".join(m.content for m in request.prompt.messages)
@@ -110,3 +124,25 @@ class ReplayBackend:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+@dataclass(frozen=True)
+class CannedAnswers:
+    """A backend factory (picklable, for Ray workers): each sample gets one of ``texts``.
+
+    The text is chosen by a hash of the sample's item and index, so every run of the
+    same suite stores the same answers; ``{gold}`` in a text becomes the item's gold answer.
+    """
+
+    texts: tuple[str, ...]
+    latency_per_token: float = 0.0
+    batch_size: int = 64
+
+    def __call__(self, model: Any, setup: Any, seed: int) -> ReplayBackend:
+        latency = self.latency_per_token
+        return ReplayBackend(self.answer, batch_size=self.batch_size, latency_per_token=latency, record=False)
+
+    def answer(self, request: GenerationRequest) -> str:
+        key = request.key
+        text = self.texts[zlib.crc32(f"{key.item_id}\x00{key.sample_idx}".encode()) % len(self.texts)]
+        return text.replace("{gold}", str(request.prompt.item.gold))
