@@ -1,18 +1,23 @@
 """After generation: join completions with gold answers, score them, summarize.
 
 ``evals rescore`` uses the same functions on a finished run's samples, so a
-scorer upgrade never needs generation again.
+scorer upgrade never needs generation again. ``finalize_by_group`` does it one
+model x task at a time, so a run of any size needs the memory of its largest
+model x task plus the text-free columns of the summary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from evals.metrics import CostBasis, SummaryRow, summarize
+from evals.metrics.summary import REQUIRED_COLUMNS
 from evals.records import Item, Status
 from evals.scoring import Scorer, ScoreRequest
 from evals.store import RunStore
@@ -23,6 +28,20 @@ SAMPLE_COLUMNS = (
     "record_version", "model", "task", "subtask", "item_id", "sample_idx", "prompt", "output",
     "reasoning", "extracted", "gold", "answer_type", "choices", "correct", "status", "reason",
     "prompt_tokens", "completion_tokens", "finish_reason", "engine_seconds", "seed", "error",
+)  # fmt: skip
+
+# samples.parquet's columns, typed once so that every model x task writes the same schema.
+SAMPLE_SCHEMA = pa.schema(
+    [
+        ("record_version", pa.int32()), ("model", pa.string()), ("task", pa.string()),
+        ("subtask", pa.string()), ("item_id", pa.string()), ("sample_idx", pa.int32()),
+        ("prompt", pa.string()), ("output", pa.string()), ("reasoning", pa.string()),
+        ("extracted", pa.string()), ("gold", pa.string()), ("answer_type", pa.string()),
+        ("choices", pa.list_(pa.string())), ("correct", pa.bool_()), ("status", pa.string()),
+        ("reason", pa.string()), ("prompt_tokens", pa.int64()), ("completion_tokens", pa.int64()),
+        ("finish_reason", pa.string()), ("engine_seconds", pa.float64()), ("seed", pa.int64()),
+        ("error", pa.string()),
+    ]
 )  # fmt: skip
 
 
@@ -88,5 +107,38 @@ def write_results(
     """Write samples.parquet and summary.json (each atomically); return the summary rows."""
     store.write_table(store.samples_path, pa.Table.from_pandas(samples, preserve_index=False))
     rows = summarize(samples, costs, ks=ks, seed=seed)
+    store.write_summary(row.model_dump(mode="json") for row in rows)
+    return rows
+
+
+def finalize_by_group(
+    store: RunStore,
+    items: Mapping[tuple[str, str], Item],
+    scorer: Scorer,
+    costs: Mapping[str, CostBasis],
+    *,
+    ks: tuple[int, ...] | None,
+    seed: int,
+    wanted: Set[tuple[str, str]] | None = None,
+) -> list[SummaryRow]:
+    """Compact, score and write each finished model x task (of ``wanted``) in turn; then summarize.
+
+    samples.parquet is written atomically, one row group per model x task, in the
+    (model, task, item_id, sample_idx) order of ``score_frame``.
+    """
+    light: list[pd.DataFrame] = []
+
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(tmp, SAMPLE_SCHEMA) as writer:
+            for group in store.part_groups():
+                if wanted is not None and (group.model, group.task) not in wanted:
+                    continue
+                scored = score_frame(join_items(store.compact(group), items), scorer)
+                writer.write_table(pa.Table.from_pandas(scored, SAMPLE_SCHEMA, preserve_index=False))
+                light.append(scored[list(REQUIRED_COLUMNS)])
+
+    store.write_file(store.samples_path, write)
+    frame = pd.concat(light, ignore_index=True) if light else SAMPLE_SCHEMA.empty_table().to_pandas()
+    rows = summarize(frame, costs, ks=ks, seed=seed)
     store.write_summary(row.model_dump(mode="json") for row in rows)
     return rows
