@@ -146,9 +146,11 @@ def _completions(spec: WorkloadSpec, items: dict[tuple[str, str], Item]) -> Iter
         for i, ((task, item_id), item) in enumerate(items.items()):
             skill = 0.45 + 0.04 * m - 0.5 * ((i * 37 % 100) / 100 - 0.5)  # items differ in difficulty
             lengths = np.minimum(rng.lognormal(np.log(median), 1.2, spec.samples), spec.max_chars)
-            for s, (length, draw) in enumerate(
-                zip(lengths.astype(int), rng.random(spec.samples), strict=True)
-            ):
+            if part and (part[0].key.model, part[0].key.task) != (model, task):
+                yield part  # a part holds one model x task, as a shard's write does
+                part = []
+            draws = rng.random(spec.samples)
+            for s, (length, draw) in enumerate(zip(lengths.astype(int), draws, strict=True)):
                 key = SampleKey(model, task, item_id, s)
                 part.append(_completion(key, item, texts, int(length), float(draw), skill, spec.max_chars))
                 if len(part) == spec.part_size:
