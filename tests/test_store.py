@@ -92,3 +92,19 @@ def test_part_groups_name_model_and_task(tmp_path: Path) -> None:
     store.write_part("org/model", "t", [completion("a", 0, model="org/model")])
     store.write_part("a-model", "t", [completion("a", 0, model="a-model")])
     assert [(g.model, g.task) for g in store.part_groups()] == [("a-model", "t"), ("org/model", "t")]
+
+
+def test_compaction_at_a_url_replaces_the_parts_there_too(tmp_path: Path) -> None:
+    # source: issue 16 with issue 4's fsspec run directories (file:// is fsspec's local filesystem)
+    from evals.store import MirroredRunStore, open_store
+
+    url = f"file://{tmp_path}/bucket/run"
+    store = open_store(url)
+    assert isinstance(store, MirroredRunStore)
+    store.write_part("m", "t", [completion("a", 0)])
+    store.write_part("m", "t", [completion("b", 0)])
+    [group] = store.part_groups()
+    store.compact(group)
+    remote = sorted((tmp_path / "bucket/run/parts/m/t").glob("part-*.parquet"))
+    assert len(remote) == 1 and remote[0].name.endswith("-compacted.parquet")
+    assert open_store(url).done_keys() == {("m", "t", "a", 0), ("m", "t", "b", 0)}
