@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -20,7 +20,7 @@ from evals.metrics import CostBasis, SummaryRow, summarize
 from evals.metrics.summary import REQUIRED_COLUMNS
 from evals.records import Item, Status
 from evals.scoring import Scorer, ScoreRequest
-from evals.store import RunStore
+from evals.store import SAMPLE_KEY, RunStore
 
 VERDICT_COLUMNS = ("extracted", "correct", "status", "reason")
 
@@ -142,3 +142,37 @@ def finalize_by_group(
     rows = summarize(frame, costs, ks=ks, seed=seed)
     store.write_summary(row.model_dump(mode="json") for row in rows)
     return rows
+
+
+class Rescored(NamedTuple):
+    rows: list[SummaryRow]
+    n_samples: int
+    changed: int  # verdicts whose status changed
+
+
+def rescore_by_group(
+    store: RunStore, scorer: Scorer, costs: Mapping[str, CostBasis], *, ks: tuple[int, ...] | None, seed: int
+) -> Rescored:
+    """Score a finished run's samples.parquet again, a model x task at a time; rewrite it and the summary."""
+    source = store.samples_path
+    groups = pq.read_table(source, columns=["model", "task"]).group_by(["model", "task"]).aggregate([])
+    light: list[pd.DataFrame] = []
+    changed = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal changed
+        with pq.ParquetWriter(tmp, SAMPLE_SCHEMA) as writer:
+            for model, task in sorted(zip(*groups.to_pydict().values(), strict=True)):
+                where = [("model", "==", model), ("task", "==", task)]
+                samples = pq.read_table(source, filters=where).to_pandas()
+                samples = samples.sort_values(list(SAMPLE_KEY)).reset_index(drop=True)
+                rescored = score_frame(samples, scorer)
+                changed += int((rescored["status"].to_numpy() != samples["status"].to_numpy()).sum())
+                writer.write_table(pa.Table.from_pandas(rescored, SAMPLE_SCHEMA, preserve_index=False))
+                light.append(rescored[list(REQUIRED_COLUMNS)])
+
+    store.write_file(source, write)
+    frame = pd.concat(light, ignore_index=True) if light else SAMPLE_SCHEMA.empty_table().to_pandas()
+    rows = summarize(frame, costs, ks=ks, seed=seed)
+    store.write_summary(row.model_dump(mode="json") for row in rows)
+    return Rescored(rows, len(frame), changed)

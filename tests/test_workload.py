@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -57,3 +58,19 @@ def test_finalize_by_group_equals_scoring_the_whole_run(tmp_path: Path) -> None:
         rows = finalize_by_group(store, items, scorer, costs, ks=None, seed=0)
     assert rows == expected
     assert pq.read_table(store.samples_path).to_pylist() == written_whole
+
+
+def test_rescore_by_group_restores_tampered_verdicts(finished: RunStore, tmp_path: Path) -> None:
+    # source: issue 16 (rescore at size reads one model x task at a time); tampering like test_rescore's
+    run = tmp_path / "run"
+    shutil.copytree(finished.root, run)
+    path = run / "samples.parquet"
+    original = pq.read_table(path).to_pylist()
+    samples = pd.read_parquet(path)
+    tampered = (samples["model"] == "syn-model-01") & (samples["status"] == "correct")
+    samples.loc[tampered, "status"] = "incorrect"
+    samples.to_parquet(path)
+    result = run_cli(["rescore", str(run)], cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert f"{int(tampered.sum())} verdicts changed" in result.stdout and tampered.sum() > 0
+    assert pq.read_table(path).to_pylist() == original

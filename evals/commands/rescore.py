@@ -19,11 +19,11 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     import json
 
-    import pandas as pd
+    import pyarrow as pa
 
     from evals.atomic import atomic_write_json
     from evals.errors import EvalsError
-    from evals.finalize import score_frame, write_results
+    from evals.finalize import rescore_by_group
     from evals.hardware import Hardware
     from evals.runner import cost_bases
     from evals.scoring import SCORER_VERSION, Scorer
@@ -35,19 +35,14 @@ def handle(args: argparse.Namespace) -> int:
     manifest = store.read_manifest()
     if manifest is None or not store.samples_path.is_file():
         raise EvalsError(f"{args.run_dir}: not a finished run (needs manifest.json and samples.parquet)")
-    try:
-        samples = pd.read_parquet(store.samples_path)
-    except (OSError, ValueError) as error:
-        raise EvalsError(f"{store.samples_path}: unreadable ({error})") from None
     suite = parse_suite(manifest["config"], str(store.manifest_path))
     hardware = Hardware(**{**manifest["hardware"], "gpu_names": tuple(manifest["hardware"]["gpu_names"])})
-    with Scorer() as scorer:
-        rescored = score_frame(samples, scorer)
-    # samples.parquet is written in score_frame's (model, task, item_id, sample_idx) order.
-    changed = int((rescored["status"].to_numpy() != samples["status"].to_numpy()).sum())
-    rows = write_results(
-        store, rescored, cost_bases(suite, hardware, args.prices), ks=suite.pass_k, seed=suite.seed
-    )
+    costs, ks = cost_bases(suite, hardware, args.prices), suite.pass_k
+    try:  # one model x task at a time: a run of any size rescored in bounded memory
+        with Scorer() as scorer:
+            rows, n_samples, changed = rescore_by_group(store, scorer, costs, ks=ks, seed=suite.seed)
+    except (OSError, pa.ArrowException) as error:
+        raise EvalsError(f"{store.samples_path}: unreadable ({error})") from None
     previous = manifest.get("scorer_version")
     stamp = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "from": previous, "to": SCORER_VERSION}
     atomic_write_json(
@@ -58,5 +53,5 @@ def handle(args: argparse.Namespace) -> int:
         print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
     else:
         print(format_summary(rows))
-        print(f"\nrescored {len(rescored)} samples with scorer {SCORER_VERSION}; {changed} verdicts changed")
+        print(f"\nrescored {n_samples} samples with scorer {SCORER_VERSION}; {changed} verdicts changed")
     return 0
