@@ -30,7 +30,7 @@ from typing import NamedTuple
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
-from workload import PRICE, WorkloadSpec, model_names, synthetic_items, write_workload  # noqa: E402
+from workload import PRICE, WORKLOAD_FILE, WorkloadSpec, model_names, synthetic_items, write_workload  # noqa: E402
 
 SHORT = {"models": 10, "items": 2000, "samples": 17, "max_chars": 2000, "part_size": 256}
 REASONING = {"models": 10, "items": 100, "samples": 20, "max_chars": 128_000, "part_size": 64}
@@ -81,7 +81,7 @@ def run_step(step: str, run: Path, extra: list[str]) -> None:
     from evals.store import RunStore
 
     store = RunStore(run)
-    spec = WorkloadSpec(**(store.read_manifest() or {})["workload"])
+    spec = WorkloadSpec(**json.loads((run / WORKLOAD_FILE).read_text()))
     if step == "scan":
         print(f"{len(store.done_keys())} done keys in {len(store._part_files())} part files")
     elif step == "finalize":

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/workload.py OUT_DIR --models 10 --items 30 --samples 64 --max-chars 128000 --seed 0
 
-Writes a finished run (manifest, parts of ``--part-size`` samples, samples.parquet
-and summary.json) of ``models x 3 tasks x items x samples`` samples: outputs with a
+Writes a finished run (manifest, parts of ``--part-size`` samples, samples.parquet,
+summary.json, and workload.json with the shape) of ``models x 3 tasks x items x samples`` samples: outputs with a
 ``<think>`` block of plausible arithmetic reasoning whose length follows a long
 tail (lognormal, capped at ``--max-chars``, ~4 characters a token), then a boxed
 answer; statuses correct, incorrect, no_answer, truncated (cut at the cap) and
@@ -16,27 +16,30 @@ Every task is synthetic (``syn-*``, number answers): no benchmark text.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from evals import __version__
+from evals.atomic import atomic_write_json
 from evals.finalize import finalize_by_group
 from evals.hardware import detect_hardware
 from evals.manifest import package_versions
 from evals.metrics import SelfHosted
 from evals.records import RECORD_VERSION, Completion, Item, SampleKey
+from evals.run_records import HardwareRecord, Manifest, ModelRecord, TaskRecord
 from evals.scoring import SCORER_VERSION, Scorer
 from evals.store import RunStore
 from evals.suite import SuiteSpec
 
 PRICE = SelfHosted("cpu-core", 2, 0.04, "workload price", date(2025, 1, 1), "vCPU")
+WORKLOAD_FILE = "workload.json"
 TASKS = ("syn-aime", "syn-math", "syn-arith")
 CHARS_PER_TOKEN = 4
 _TEXT = (
@@ -93,34 +96,37 @@ def synthetic_items(spec: WorkloadSpec) -> dict[tuple[str, str], Item]:
     return items
 
 
-def manifest_for(spec: WorkloadSpec, suite: SuiteSpec) -> dict[str, Any]:
-    """A manifest with the keys ``evals.manifest.build_manifest`` writes."""
+def manifest_for(spec: WorkloadSpec, suite: SuiteSpec, items: dict[tuple[str, str], Item]) -> Manifest:
+    """The manifest ``evals.manifest.build_manifest`` would write for this run."""
     models = {
-        name: {"ref": f"synthetic/{name}", "kind": "synthetic", "path_or_id": f"synthetic/{name}",
-               "source": "bench/workload.py", "weights_sha256": None,
-               "generation": entry.generation.model_dump(mode="json"),
-               "engine": entry.engine.model_dump(mode="json"), "engine_setup": None}
+        name: ModelRecord(
+            ref=f"synthetic/{name}", kind="synthetic", path_or_id=f"synthetic/{name}", source=None,
+            weights_sha256=None, generation=entry.generation.model_dump(mode="json"),
+            engine=entry.engine.model_dump(mode="json"), engine_setup=None,
+        )
         for name, entry in zip(model_names(spec), suite.models, strict=True)
     }  # fmt: skip
-    tasks = {
-        task: {"n_items": spec.items, "item_ids_sha256": None, "answer_type": "number", "max_tokens": None}
-        for task in TASKS
-    }
-    return {
-        "record_version": RECORD_VERSION,
-        "evals_version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": ["bench/workload.py", *sys.argv[1:]],
-        "config": suite.model_dump(mode="json"),
-        "config_hash": suite.config_hash(),
-        "scorer_version": SCORER_VERSION,
-        "versions": package_versions(),
-        "seeds": {"suite": suite.seed, **{name: 0 for name in model_names(spec)}},
-        "hardware": detect_hardware().as_dict(),
-        "models": models,
-        "tasks": tasks,
-        "workload": vars(spec),
-    }
+    tasks = {}
+    for task in TASKS:
+        ids = [item_id for (of_task, item_id) in items if of_task == task]
+        digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
+        tasks[task] = TaskRecord(
+            n_items=len(ids), item_ids_sha256=digest, answer_type="number", max_tokens=None
+        )
+    return Manifest(
+        record_version=RECORD_VERSION,
+        evals_version=__version__,
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        command=("bench/workload.py", *sys.argv[1:]),
+        config=suite.model_dump(mode="json"),
+        config_hash=suite.config_hash(),
+        scorer_version=SCORER_VERSION,
+        versions=package_versions(),
+        seeds={"suite": suite.seed, **{name: 0 for name in model_names(spec)}},
+        hardware=HardwareRecord.of(detect_hardware()),
+        models=models,
+        tasks=tasks,
+    )
 
 
 class _Texts:
@@ -187,8 +193,9 @@ def write_workload(out: Path, spec: WorkloadSpec, *, finalize: bool = True) -> R
     """Write the run directory ``out`` (which must not hold another run); return its store."""
     store = RunStore(out)
     suite = suite_for(spec)
-    store.open_for(manifest_for(spec, suite))
     items = synthetic_items(spec)
+    store.open_for(manifest_for(spec, suite, items))
+    atomic_write_json(out / WORKLOAD_FILE, vars(spec))  # beside the run: how to make its items again
     for part in _completions(spec, items):
         store.write_part(part[0].key.model, part[0].key.task, part)
     if finalize:

@@ -13,17 +13,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from evals.atomic import atomic_write_json
 from evals.engine_log import ENGINE_LOG, engine_output_to
 from evals.errors import EvalsError
 from evals.generation.base import GenerationBackend, GenerationRequest
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
 from evals.hardware import Hardware, detect_hardware
 from evals.plan import ModelPlan
-from evals.probes import ProbeRequest, StoredSample, done_probe_keys, probe_requests, write_probe_part
+from evals.probes import (
+    ProbeCompletion,
+    ProbeRequest,
+    StoredSample,
+    done_probe_keys,
+    probe_requests,
+    write_probe_part,
+)
 from evals.progress import TaskProgress
 from evals.records import Completion, SampleKey
-from evals.store import MirroredRunStore, RunStore
+from evals.store import RunStore
 
 BackendFactory = Callable[[ModelPlan, EngineSetup, int], GenerationBackend]
 Pending = dict[tuple[str, str], list[GenerationRequest]]  # (model label, task) -> requests
@@ -185,7 +191,7 @@ class LocalExecutor:
             probes = pending_probes(group, store)
             if probes:
                 backend = backend or self._backend_for(group, seed)
-                probe_with(backend, probes, store)
+                probe_with(backend, probes, functools.partial(write_probe_part, store))
         finally:
             if backend is not None and self.open_backends is None:
                 backend.close()
@@ -198,10 +204,7 @@ def record_sent(store: RunStore, group: EngineGroup, backend: GenerationBackend)
     manifest = store.read_manifest()
     if not sent or manifest is None:
         return
-    manifest["sent"] = {**manifest.get("sent", {}), **{model.label: sent for model in group.models}}
-    atomic_write_json(store.manifest_path, manifest)
-    if isinstance(store, MirroredRunStore):
-        store.upload(store.manifest_path)
+    store.update_manifest(sent={**manifest.sent, **{model.label: sent for model in group.models}})
 
 
 def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:
@@ -225,6 +228,7 @@ def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:
             output_token_ids=None if row["output_token_ids"] is None else tuple(row["output_token_ids"]),
             completion_tokens=int(row["completion_tokens"]),
             finished=row["finish_reason"] == "stop",
+            reasoning=row["reasoning"],
         )
         for row in store.read_completions().to_pylist()
         if row["error"] is None
@@ -243,11 +247,15 @@ def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:
     ]  # fmt: skip
 
 
-def probe_with(backend: GenerationBackend, probes: Sequence[ProbeRequest], store: RunStore) -> None:
-    """Run probes on a backend that can (offline vLLM, replay); one clear error on others."""
+def probe_with(
+    backend: GenerationBackend,
+    probes: Sequence[ProbeRequest],
+    on_finished: Callable[[Sequence[ProbeCompletion]], None],
+) -> None:
+    """Run probes on a backend that can (offline vLLM, served, hf, replay); one clear error on others."""
     probe = getattr(backend, "probe", None)
     if probe is None:
         raise EvalsError(
             f"budget probes need a backend that continues token ids; {type(backend).__name__} cannot"
         )
-    probe(probes, functools.partial(write_probe_part, store))
+    probe(probes, on_finished)

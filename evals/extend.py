@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from evals.atomic import atomic_write_json
 from evals.budget_run import open_finished_run
 from evals.errors import EvalsError
 from evals.execute import EngineGroup, LocalExecutor, store_completions
@@ -77,11 +76,13 @@ def extend_run(
     executor: LocalExecutor | None = None,
 ) -> RunOutcome:
     """Continue every truncated sample of a finished run to ``max_tokens``; ``generated`` counts them."""
-    run = open_finished_run(run_dir, data_dir)
+    run = open_finished_run(run_dir, data_dir)  # at the cap of its last extension, if any
     store, suite = run.store, run.plan.suite
+    # Extending again to the same cap continues nothing (or what a killed extension left).
+    again = max_tokens in {int(stamp["max_tokens"]) for stamp in run.manifest.extended}
     for model in run.plan.models:
         for task in model.tasks:
-            if task.max_tokens >= max_tokens:
+            if task.max_tokens > max_tokens or (task.max_tokens == max_tokens and not again):
                 raise EvalsError(
                     f"--max-tokens {max_tokens} is not above the run's max_tokens {task.max_tokens} "
                     f"({model.label} on {task.name})"
@@ -94,8 +95,7 @@ def extend_run(
             _extend_group(factory(group.lead, group.setup, suite.seed), group, requests, store)
             generated += len(requests)
     stamp = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "max_tokens": max_tokens, "continued": generated}
-    extended = [*run.manifest.get("extended", []), stamp]
-    atomic_write_json(store.manifest_path, {**run.manifest, "extended": extended})
+    store.update_manifest(extended=(*run.manifest.extended, stamp))
     rows = finalize_run(store, run.plan, cost_bases(suite, run.hardware, prices))
     return RunOutcome(store.root, tuple(rows), generated)
 

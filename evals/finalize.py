@@ -19,30 +19,11 @@ import pyarrow.parquet as pq
 from evals.metrics import CostBasis, SummaryRow, summarize
 from evals.metrics.summary import REQUIRED_COLUMNS
 from evals.records import Item, Status
+from evals.run_records import SAMPLE_COLUMNS, SAMPLE_SCHEMA
 from evals.scoring import Scorer, ScoreRequest
 from evals.store import SAMPLE_KEY, RunStore
 
 VERDICT_COLUMNS = ("extracted", "correct", "status", "reason")
-
-SAMPLE_COLUMNS = (
-    "record_version", "model", "task", "subtask", "item_id", "sample_idx", "prompt", "output",
-    "reasoning", "extracted", "gold", "answer_type", "choices", "correct", "status", "reason",
-    "prompt_tokens", "completion_tokens", "finish_reason", "engine_seconds", "seed", "error",
-)  # fmt: skip
-
-# samples.parquet's columns, typed once so that every model x task writes the same schema.
-SAMPLE_SCHEMA = pa.schema(
-    [
-        ("record_version", pa.int32()), ("model", pa.string()), ("task", pa.string()),
-        ("subtask", pa.string()), ("item_id", pa.string()), ("sample_idx", pa.int32()),
-        ("prompt", pa.string()), ("output", pa.string()), ("reasoning", pa.string()),
-        ("extracted", pa.string()), ("gold", pa.string()), ("answer_type", pa.string()),
-        ("choices", pa.list_(pa.string())), ("correct", pa.bool_()), ("status", pa.string()),
-        ("reason", pa.string()), ("prompt_tokens", pa.int64()), ("completion_tokens", pa.int64()),
-        ("finish_reason", pa.string()), ("engine_seconds", pa.float64()), ("seed", pa.int64()),
-        ("error", pa.string()),
-    ]
-)  # fmt: skip
 
 
 def join_items(completions: pa.Table, items: Mapping[tuple[str, str], Item]) -> pd.DataFrame:
@@ -105,7 +86,8 @@ def write_results(
     seed: int,
 ) -> list[SummaryRow]:
     """Write samples.parquet and summary.json (each atomically); return the summary rows."""
-    store.write_table(store.samples_path, pa.Table.from_pandas(samples, preserve_index=False))
+    table = pa.Table.from_pandas(samples[list(SAMPLE_COLUMNS)], schema=SAMPLE_SCHEMA, preserve_index=False)
+    store.write_table(store.samples_path, table)
     rows = summarize(samples, costs, ks=ks, seed=seed)
     store.write_summary(row.model_dump(mode="json") for row in rows)
     return rows
@@ -155,14 +137,14 @@ def rescore_by_group(
 ) -> Rescored:
     """Score a finished run's samples.parquet again, a model x task at a time; rewrite it and the summary."""
     source = store.samples_path
-    groups = pq.read_table(source, columns=["model", "task"]).group_by(["model", "task"]).aggregate([])
+    groups = store.read_samples(["model", "task"]).drop_duplicates()  # EvalsError if not a samples file
     light: list[pd.DataFrame] = []
     changed = 0
 
     def write(tmp: Path) -> None:
         nonlocal changed
         with pq.ParquetWriter(tmp, SAMPLE_SCHEMA) as writer:
-            for model, task in sorted(zip(*groups.to_pydict().values(), strict=True)):
+            for model, task in sorted(zip(groups["model"], groups["task"], strict=True)):
                 where = [("model", "==", model), ("task", "==", task)]
                 samples = pq.read_table(source, filters=where).to_pandas()
                 samples = samples.sort_values(list(SAMPLE_KEY)).reset_index(drop=True)

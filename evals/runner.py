@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 from evals.adaptive import AdaptiveOutcome, StopRules, TrackKey, adaptive_outcome, anytime_rows, run_adaptive
-from evals.atomic import atomic_write_json
 from evals.errors import EvalsError
 from evals.execute import EngineGroup, Executor, LocalExecutor, default_backend, engine_groups
 from evals.finalize import finalize_by_group, join_items, score_frame, write_results
@@ -66,10 +65,6 @@ def default_run_dir(suite: SuiteSpec) -> Path:
 def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     data_dir = options.data_dir or (Path(suite.data_dir) if suite.data_dir else None)
     plan = build_plan(suite, data_dir)
-    if suite.budgets and not isinstance(options.executor, LocalExecutor):
-        raise EvalsError("budgets are probed on this machine's engine; drop --ray or --budgets")
-    if suite.budgets and any(m.backend == "hf" for m in suite.models):
-        raise EvalsError("budgets are probed with vLLM (offline or served); the hf backend cannot probe")
     rules = StopRules.of(suite)
     if rules is not None and (suite.budgets or options.judge):
         raise EvalsError("--until does not combine with budgets or --judge yet; run them apart")
@@ -180,10 +175,7 @@ def _run_adaptive(
     rows = anytime_rows(rows, samples, tracks, rules.alpha)
     store.write_summary(row.model_dump(mode="json") for row in rows)
     outcome = adaptive_outcome(samples, tracks, rules, costs, plan.suite, rounds)
-    manifest = {**(store.read_manifest() or {}), "adaptive": outcome.model_dump(mode="json")}
-    atomic_write_json(store.manifest_path, manifest)
-    if isinstance(store, MirroredRunStore):
-        store.upload(store.manifest_path)
+    store.update_manifest(adaptive=outcome.model_dump(mode="json"))
     return RunOutcome(run_dir, tuple(rows), generated, adaptive=outcome)
 
 

@@ -35,7 +35,8 @@ def test_the_run_has_the_shape_asked_for(finished: RunStore) -> None:
     summary = json.loads(finished.summary_path.read_text())
     assert len(summary) == 2 * len(TASKS) and all(row["n_samples"] == 12 * 8 for row in summary)
     manifest = finished.read_manifest()
-    assert manifest is not None and manifest["workload"]["samples"] == 8
+    assert manifest is not None and manifest.tasks["syn-aime"].n_items == 12
+    assert json.loads((finished.root / "workload.json").read_text())["samples"] == 8
     # finalize compacted each model x task into one part
     assert all(len(list(g.directory.glob("part-*.parquet"))) == 1 for g in finished.part_groups())
 

@@ -21,10 +21,9 @@ def handle(args: argparse.Namespace) -> int:
 
     import pyarrow as pa
 
-    from evals.atomic import atomic_write_json
     from evals.errors import EvalsError
     from evals.finalize import rescore_by_group
-    from evals.hardware import Hardware
+    from evals.run_records import RescoreStamp
     from evals.runner import cost_bases
     from evals.scoring import SCORER_VERSION, Scorer
     from evals.store import RunStore
@@ -35,20 +34,18 @@ def handle(args: argparse.Namespace) -> int:
     manifest = store.read_manifest()
     if manifest is None or not store.samples_path.is_file():
         raise EvalsError(f"{args.run_dir}: not a finished run (needs manifest.json and samples.parquet)")
-    suite = parse_suite(manifest["config"], str(store.manifest_path))
-    hardware = Hardware(**{**manifest["hardware"], "gpu_names": tuple(manifest["hardware"]["gpu_names"])})
+    suite = parse_suite(manifest.config, str(store.manifest_path))
+    hardware = manifest.hardware.hardware()
     costs, ks = cost_bases(suite, hardware, args.prices), suite.pass_k
     try:  # one model x task at a time: a run of any size rescored in bounded memory
         with Scorer() as scorer:
             rows, n_samples, changed = rescore_by_group(store, scorer, costs, ks=ks, seed=suite.seed)
     except (OSError, pa.ArrowException) as error:
         raise EvalsError(f"{store.samples_path}: unreadable ({error})") from None
-    previous = manifest.get("scorer_version")
-    stamp = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "from": previous, "to": SCORER_VERSION}
-    atomic_write_json(
-        store.manifest_path,
-        {**manifest, "scorer_version": SCORER_VERSION, "rescored": [*manifest.get("rescored", []), stamp]},
+    stamp = RescoreStamp(
+        at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), from_version=manifest.scorer_version, to=SCORER_VERSION
     )
+    store.update_manifest(scorer_version=SCORER_VERSION, rescored=(*manifest.rescored, stamp))
     if args.json:
         print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
     else:
