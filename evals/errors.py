@@ -17,7 +17,7 @@ class EvalsError(Exception):
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One schema problem: where it came from, the field path, and what is wrong."""
+    """One config problem: where it came from ('' for the command line), the field path, what is wrong."""
 
     source: str
     field: tuple[str | int, ...]
@@ -25,7 +25,7 @@ class FieldProblem:
 
     def __str__(self) -> str:
         path = ".".join(str(part) for part in self.field) or "(top level)"
-        return f"{self.source}: {path}: {self.message}"
+        return f"{self.source}: {path}: {self.message}" if self.source else f"{path}: {self.message}"
 
 
 class ConfigError(EvalsError):
@@ -86,17 +86,18 @@ def _keys_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
         if isinstance(part, int):  # an item of a list: same model as the list's
             continue
         field = current.model_fields.get(part) if current is not None else None
-        current = _model_in(field.annotation) if field is not None else None
+        current = model_in(field.annotation) if field is not None else None
     return list(current.model_fields) if current is not None else []
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (``X``, ``X | None``, ``tuple[X, ...]``), if any."""
     from pydantic import BaseModel
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for argument in typing.get_args(annotation):
-        found = _model_in(argument)
+        found = model_in(argument)
         if found is not None:
             return found
     return None

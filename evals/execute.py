@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, TextIO
 
 from evals.engine_log import ENGINE_LOG, engine_output_to
 from evals.errors import EvalsError
-from evals.generation.base import GenerationBackend, GenerationRequest
+from evals.generation.base import BackendTarget, GenerationBackend, GenerationRequest
+from evals.generation.registry import backend_named
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
 from evals.hardware import Hardware, detect_hardware
 from evals.plan import ModelPlan
@@ -33,21 +34,14 @@ from evals.store import RunStore
 
 BackendFactory = Callable[[ModelPlan, EngineSetup, int], GenerationBackend]
 Pending = dict[tuple[str, str], list[GenerationRequest]]  # (model label, task) -> requests
+# An adaptive run's rounds: each call gives the next round's groups, None once the rules stop every track.
+NextRound = Callable[[], "Sequence[EngineGroup] | None"]
 
 
 def default_backend(model: ModelPlan, setup: EngineSetup, seed: int) -> GenerationBackend:
-    """The backend the suite entry names: offline vLLM, an OpenAI-compatible server, or transformers."""
-    backend = model.entry.backend
-    if backend == "openai":
-        from evals.generation.openai_backend import make_openai_backend
-
-        return make_openai_backend(model, seed)
-    if backend == "hf":
-        from evals.generation.hf_backend import make_hf_backend
-
-        return make_hf_backend(model, setup, seed)
-    template_kwargs = model.entry.generation.chat_template_kwargs
-    return VLLMBackend(str(model.model.path_or_id), model.entry.engine, setup, seed, template_kwargs)
+    """The backend the suite entry names (see ``evals.generation.registry``)."""
+    target = BackendTarget(model.entry, str(model.model.path_or_id), setup, seed)
+    return backend_named(model.entry.backend).factory(target)
 
 
 @dataclass(frozen=True)
@@ -128,6 +122,10 @@ class Executor(Protocol):
         """Generate every missing sample of ``groups`` into ``store``; return how many."""
         ...
 
+    def run_rounds(self, next_round: NextRound, store: RunStore, seed: int, quiet: bool) -> int:
+        """Generate round after round until ``next_round`` says stop; return how many samples."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalExecutor:
@@ -161,11 +159,22 @@ class LocalExecutor:
             requests = [r for group_requests in pending.values() for r in group_requests]
             if not requests and not pending_probes(group, store):
                 continue  # everything stored: the engine is never started
-            # vLLM's own output goes to the run's engine.log, the bars to the terminal. Served
+            # vLLM's own output goes to the run's engine.log, the bars to the terminal. Other
             # backends print only what the user must act on (no usage reported, ...): kept.
-            offline = group.lead.entry.backend == "vllm"
-            with engine_output_to(store.root / ENGINE_LOG if offline else None) as terminal:
+            logged = backend_named(group.lead.entry.backend).engine_log
+            with engine_output_to(store.root / ENGINE_LOG if logged else None) as terminal:
                 generated += self._run_group(group, pending, store, seed, quiet, terminal)
+        return generated
+
+    def run_rounds(self, next_round: NextRound, store: RunStore, seed: int, quiet: bool) -> int:
+        """Each round as one batch, the engines kept up between rounds."""
+        keeping = replace(self, open_backends={})
+        generated = 0
+        try:
+            while (groups := next_round()) is not None:
+                generated += keeping.run(groups, store, seed, quiet)
+        finally:
+            keeping.close_open()
         return generated
 
     def _run_group(

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evals.errors import EvalsError
 from evals.metrics import CostBasis, SummaryRow, summarize
 from evals.metrics.summary import REQUIRED_COLUMNS
 from evals.records import Item, Status
@@ -34,7 +35,10 @@ def join_items(completions: pa.Table, items: Mapping[tuple[str, str], Item]) -> 
     if missing:
         # A stored sample for an item the plan no longer has: the data changed under the run.
         task, item_id = missing[0]
-        raise ValueError(f"stored sample for {task}/{item_id} has no item in the loaded task")
+        raise EvalsError(
+            f"the run holds a sample of {task} item {item_id!r}, which the loaded data lacks: the data "
+            "changed since the run started; give the data it was run on, or another --out"
+        )
     frame["gold"] = [items[k].gold for k in keys]
     frame["answer_type"] = [items[k].answer_type for k in keys]
     frame["choices"] = [list(items[k].choices) for k in keys]

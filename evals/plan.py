@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evals.errors import ConfigError, EvalsError
+from evals.errors import ConfigError, EvalsError, FieldProblem
 from evals.generation.base import GenerationRequest, SamplingSettings, sample_seed
-from evals.generation.served import ServedModel, served_model, server_problems
+from evals.generation.registry import backend_named, is_served
+from evals.generation.served import ServedModel, served_model, server_field_problems
 from evals.models import ResolvedModel, ensure_available, resolve_model, validate_model_ref
 from evals.probes import closing_text
 from evals.prompts import build_prompt
@@ -81,11 +82,13 @@ def validate_suite(suite: SuiteSpec, source: str) -> None:
 
     ``source`` starts each line (a suite file; '' for command-line flags).
     """
-    problems = reference_problems(suite.model_dump(mode="json"), source)
-    prefix = f"{source}: " if source else ""
+    problems: list[str | FieldProblem] = [*reference_problems(suite.model_dump(mode="json"), source)]
     for index, entry in enumerate(suite.models):
-        if entry.backend == "openai":
-            problems += [f"{prefix}models.{index}.{p}" for p in server_problems(entry)]
+        if backend_named(entry.backend).served:
+            problems += [
+                FieldProblem(source, ("models", index, *field), message)
+                for field, message in server_field_problems(entry)
+            ]
     if problems:
         raise ConfigError(problems)
 
@@ -94,7 +97,7 @@ def reference_problems(data: Any, source: str) -> list[str]:
     """Unknown tasks and unresolvable models that a suite mapping names.
 
     Works on the raw mapping, so that a schema error elsewhere in the file does not
-    hide them. Served (openai) models are names a server knows: nothing to resolve.
+    hide them. Served models are names a server knows: nothing to resolve.
     """
     prefix = f"{source}: " if source else ""
     data = data if isinstance(data, dict) else {}
@@ -106,11 +109,18 @@ def reference_problems(data: Any, source: str) -> list[str]:
         if (
             isinstance(entry, dict)
             and isinstance(entry.get("model"), str)
-            and entry.get("backend") != "openai"
+            and not is_served(entry.get("backend"))
         ):
             problem = validate_model_ref(entry["model"])
             problems += [prefix + problem] if problem else []
     return problems
+
+
+def locate_model(entry: ModelEntrySpec) -> ResolvedModel | ServedModel:
+    """The entry's model: a name its server knows, or local weights (downloaded when missing)."""
+    if backend_named(entry.backend).served:
+        return served_model(entry)
+    return ensure_available(resolve_model(entry.model))
 
 
 def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
@@ -122,9 +132,7 @@ def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
     }
     models = []
     for entry in suite.models:
-        resolved: ResolvedModel | ServedModel = (
-            served_model(entry) if entry.backend == "openai" else ensure_available(resolve_model(entry.model))
-        )
+        resolved = locate_model(entry)
         tasks = tuple(
             TaskPlan(
                 task=task,

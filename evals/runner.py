@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from evals.adaptive import AdaptiveOutcome, StopRules, TrackKey, adaptive_outcome, anytime_rows, run_adaptive
+from evals.adaptive import (
+    AdaptiveOutcome,
+    AdaptiveRounds,
+    StopRules,
+    TrackKey,
+    adaptive_outcome,
+)
+from evals.adaptive_stats import anytime_rows
 from evals.errors import EvalsError
 from evals.execute import EngineGroup, Executor, LocalExecutor, default_backend, engine_groups
 from evals.finalize import finalize_by_group, join_items, score_frame, write_results
 from evals.finalize_budgets import write_budget_results
 from evals.generation.base import GenerationBackend
-from evals.generation.served import api_price_key, served_model
+from evals.generation.registry import backend_named
+from evals.generation.served import api_price_key
 from evals.generation.vllm_backend import reproducibility_note, resolve_engine_setup
 from evals.hardware import Hardware
 from evals.judge import JudgeOptions, judge_samples
 from evals.manifest import build_manifest
 from evals.metrics import CostBasis, SummaryRow, cost_basis, load_price_table
-from evals.models import ensure_available, resolve_model
-from evals.plan import ModelPlan, RunPlan, build_plan
+from evals.plan import ModelPlan, RunPlan, build_plan, locate_model
 from evals.probes import done_probe_keys
 from evals.scoring import SCORER_VERSION, Scorer
 from evals.store import MirroredRunStore, RunStore, open_store
 from evals.suite import SuiteSpec
+
+_SAMPLE_KEY = ("model", "task", "item_id", "sample_idx")
 
 
 @dataclass(frozen=True)
@@ -65,12 +74,15 @@ def default_run_dir(suite: SuiteSpec) -> Path:
 def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     data_dir = options.data_dir or (Path(suite.data_dir) if suite.data_dir else None)
     plan = build_plan(suite, data_dir)
+    cannot_probe = [m.backend for m in suite.models if not backend_named(m.backend).probes]
+    if suite.budgets and cannot_probe:  # refused before anything is generated
+        raise EvalsError(
+            f"budgets are read by forced-answer probes; the {cannot_probe[0]} backend cannot probe"
+        )
     rules = StopRules.of(suite)
-    if rules is not None and (suite.budgets or options.judge):
-        raise EvalsError("--until does not combine with budgets or --judge yet; run them apart")
-    if rules is not None and not isinstance(options.executor, LocalExecutor):
-        # Stopping rules run on this machine's engines only, until the Ray dispatcher can stop mid-run.
-        raise EvalsError("--until runs on this machine's engines for now; drop --ray or --until")
+    if rules is not None and suite.budgets:
+        # Accuracy at a budget has its own CIs (budgets.py), not anytime-valid: refused, not mislabelled.
+        raise EvalsError("--until does not combine with budgets (their CIs are not anytime-valid); run apart")
     tensor_parallel = max(m.engine.tensor_parallel_size for m in suite.models)
     detected = options.executor.hardware(tensor_parallel)  # a Ray run probes a worker node
     hardware = _priced_hardware(suite, detected)
@@ -86,7 +98,8 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     if rules is not None:
         costs = cost_bases(suite, hardware, options.prices)
         run_dir = store.location if isinstance(store, MirroredRunStore) else store.root
-        return _run_adaptive(plan, groups, store, costs, rules, options, run_dir)
+        judge = judge_setup(options.judge, suite, hardware, options.prices) if options.judge else None
+        return _run_adaptive(plan, groups, store, costs, rules, options, run_dir, judge)
     probes_before = len(done_probe_keys(store)) if suite.budgets else 0
     generated = options.executor.run(groups, store, suite.seed, options.quiet)
     probed = len(done_probe_keys(store)) - probes_before if suite.budgets else 0
@@ -126,6 +139,13 @@ def scored_samples(
     store: RunStore, plan: RunPlan, scorer: Scorer, visited: dict[TrackKey, set[str]] | None = None
 ) -> pd.DataFrame:
     """The stored completions of the plan (of the ``visited`` items only, when given), scored."""
+    return score_frame(stored_samples(store, plan, visited), scorer)
+
+
+def stored_samples(
+    store: RunStore, plan: RunPlan, visited: dict[TrackKey, set[str]] | None = None
+) -> pd.DataFrame:
+    """The stored completions of the plan joined to their items (the ``visited`` ones, when given)."""
     labels = {m.label for m in plan.models}
     tasks = {t.name for m in plan.models for t in m.tasks}
     completions = store.read_completions()
@@ -135,7 +155,35 @@ def scored_samples(
         wanted = {(label, task, item) for (label, task), items in visited.items() for item in items}
         keys = zip(frame["model"], frame["task"], frame["item_id"], strict=True)
         frame = frame[[key in wanted for key in keys]]
-    return score_frame(frame, scorer)
+    return frame
+
+
+@dataclass
+class RoundScoring:
+    """Scores an adaptive run's visited items, each sample once: earlier rounds' verdicts are kept.
+
+    Visited items only grow and a stored sample never changes, so a round scores only
+    the samples it added (not every visited item again).
+    """
+
+    store: RunStore
+    plan: RunPlan
+    scorer: Scorer
+    scored: pd.DataFrame | None = None
+
+    def __call__(self, visited: dict[TrackKey, set[str]]) -> pd.DataFrame:
+        frame = stored_samples(self.store, self.plan, visited)
+        if self.scored is not None:
+            known = set(zip(*(self.scored[c] for c in _SAMPLE_KEY), strict=True))
+            keys = zip(*(frame[c] for c in _SAMPLE_KEY), strict=True)
+            fresh = frame[[key not in known for key in keys]]
+            parts = [self.scored, score_frame(fresh, self.scorer)] if len(fresh) else [self.scored]
+            self.scored = pd.concat(parts, ignore_index=True).sort_values(
+                list(_SAMPLE_KEY), ignore_index=True
+            )
+        else:
+            self.scored = score_frame(frame, self.scorer)
+        return self.scored
 
 
 def _run_adaptive(
@@ -146,35 +194,27 @@ def _run_adaptive(
     rules: StopRules,
     options: RunOptions,
     run_dir: Path | str,
+    judge: JudgeSetup | None,
 ) -> RunOutcome:
-    """Rounds of items until the rules are met; anytime-valid CIs; the outcome in the manifest."""
+    """Rounds of items until the rules are met; anytime-valid CIs; the outcome in the manifest.
+
+    A judge sees the visited items once generation stopped: its figures (accuracy with
+    the judge, agreement) have no interval and the rules never read them.
+    """
     seed = plan.suite.seed
-    executor = options.executor
-    # Locally the engines stay up between rounds; another executor runs each round as a batch.
-    if isinstance(executor, LocalExecutor):
-        executor = replace(executor, open_backends={})
-
-    def generate(round_groups: Sequence[EngineGroup]) -> int:
-        return executor.run(round_groups, store, seed, options.quiet)
-
     with Scorer() as scorer:
-        try:
-            generated, tracks, rounds = run_adaptive(
-                plan,
-                groups,
-                rules,
-                generate,
-                lambda visited: scored_samples(store, plan, scorer, visited),
-                costs,
-            )
-        finally:
-            if isinstance(executor, LocalExecutor):
-                executor.close_open()
-        samples = scored_samples(store, plan, scorer, {key: t.visited_ids() for key, t in tracks.items()})
+        scoring = RoundScoring(store, plan, scorer)
+        rounds = AdaptiveRounds(plan, groups, rules, scoring, costs)
+        generated = options.executor.run_rounds(rounds.next_round, store, seed, options.quiet)
+        tracks = rounds.tracks
+        samples = rounds.kept(scoring({key: t.visited_ids() for key, t in tracks.items()}))
+    if judge is not None:
+        questions = {key: item.question for key, item in plan.items_by_key().items()}
+        samples = judge_samples(samples, questions, store, judge.options, judge.make_backend, judge.basis)
     rows = write_results(store, samples, costs, ks=plan.suite.pass_k, seed=seed)
     rows = anytime_rows(rows, samples, tracks, rules.alpha)
     store.write_summary(row.model_dump(mode="json") for row in rows)
-    outcome = adaptive_outcome(samples, tracks, rules, costs, plan.suite, rounds)
+    outcome = adaptive_outcome(samples, tracks, rules, costs, plan.suite, rounds.rounds)
     store.update_manifest(adaptive=outcome.model_dump(mode="json"))
     return RunOutcome(run_dir, tuple(rows), generated, adaptive=outcome)
 
@@ -214,8 +254,7 @@ def judge_setup(
 ) -> JudgeSetup:
     """Resolve the judge model (an offline vLLM model, or one behind a server) and its price."""
     entry = options.entry
-    model = served_model(entry) if entry.backend == "openai" else ensure_available(resolve_model(entry.model))
-    judge_plan = ModelPlan(entry, model, ())
+    judge_plan = ModelPlan(entry, locate_model(entry), ())
     setup = resolve_engine_setup(entry.engine, hardware.accelerator != "cpu-core")
     declared = suite.hardware.accelerator is not None
     basis = cost_basis(

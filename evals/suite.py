@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import (
@@ -22,8 +22,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from evals.errors import ConfigError, field_problems
+from evals.errors import ConfigError, closest, field_problems
+from evals.generation.registry import BACKENDS, DEFAULT_BACKEND, DEFAULT_SERVER_CONCURRENCY
 from evals.records import AnswerType
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]*$")
@@ -36,12 +38,16 @@ class _Spec(BaseModel):
 class GenerationSpec(_Spec):
     """Decoding settings; ``max_tokens=None`` takes the task's default."""
 
-    samples: int = Field(1, ge=1, le=1024)
-    temperature: float = Field(0.0, ge=0.0, le=5.0)
-    top_p: float = Field(1.0, gt=0.0, le=1.0)
-    max_tokens: int | None = Field(None, ge=1)
-    seed: int = 0
-    system_prompt: str | None = None
+    samples: int = Field(1, ge=1, le=1024, description="completions per item (default 1)")
+    temperature: float = Field(0.0, ge=0.0, le=5.0, description="sampling temperature (default 0: greedy)")
+    top_p: float = Field(
+        1.0, gt=0.0, le=1.0, description="nucleus sampling: top P of probability (default 1)"
+    )
+    max_tokens: int | None = Field(None, ge=1, description="most tokens per answer (default: the task's)")
+    seed: int = Field(0, description="sampling seed (default 0): same seed, same samples")
+    system_prompt: str | None = Field(
+        None, description="system message replacing the task's own ('' for none)"
+    )
     # Reasoning controls. Served models: sent with each request (``max_completion_tokens``
     # instead of ``max_tokens`` where set, and then also the run's cap; ``extra_body`` merged
     # verbatim). ``chat_template_kwargs`` is also applied to the chat template offline.
@@ -59,31 +65,45 @@ LATER_GENERATION_FIELDS = ("reasoning_effort", "max_completion_tokens", "chat_te
 class EngineSpec(_Spec):
     """vLLM engine options; None leaves vLLM's (or this project's hardware-aware) default."""
 
-    dtype: str = "auto"
-    tensor_parallel_size: int = Field(1, ge=1)
-    max_model_len: int | None = Field(None, ge=16)
-    gpu_memory_utilization: float | None = Field(None, gt=0.0, le=1.0)
+    dtype: str = Field(
+        "auto", description="weight and activation type, e.g. bfloat16, float32 (default auto)"
+    )
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs one engine spans (default 1)")
+    max_model_len: int | None = Field(
+        None, ge=16, description="max prompt + answer tokens (default: the model's)"
+    )
+    gpu_memory_utilization: float | None = Field(
+        None, gt=0.0, le=1.0, description="share of GPU memory vLLM may use (0-1)"
+    )
     enforce_eager: bool | None = None
     # None: in-process on CPU (1.6x faster on 2 cores), vLLM's default on GPU.
     in_process: bool | None = None
     kv_cache_gib: float | None = Field(None, gt=0.0)
     max_num_seqs: int | None = Field(None, ge=1)
-    # Shard-invariant outputs: the same text whatever the workers, shards, batches or resume
-    # point (see evals.generation.vllm_backend.resolve_engine_setup for what it changes).
-    reproducible: bool = False
+    # See evals.generation.vllm_backend.resolve_engine_setup for what it changes.
+    reproducible: bool = Field(
+        False,
+        description="greedy and seeded outputs identical whatever the workers, shard size, batches or "
+        "resume point (on CPU about 2x slower; see README)",
+    )
 
 
 class ServerSpec(_Spec):
     """An OpenAI-compatible endpoint (``vllm serve``, SGLang, DeepSeek's or OpenAI's API)."""
 
-    base_url: str
+    base_url: str = Field(description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     # The key is read from this environment variable at run time and never written anywhere.
-    api_key_env: str | None = None
+    api_key_env: str | None = Field(None, description="environment variable holding the API key")
     model_name: str | None = None  # the name the server knows the model by; default: ``model``
-    max_concurrency: int = Field(8, ge=1, le=1024)
+    max_concurrency: int = Field(
+        DEFAULT_SERVER_CONCURRENCY, ge=1, le=1024,
+        description=f"requests in flight to the server (default {DEFAULT_SERVER_CONCURRENCY})",
+    )  # fmt: skip
     timeout_s: float = Field(600.0, gt=0)
     max_retries: int = Field(5, ge=0, le=50)
-    price: str | None = None  # price-table key for token-priced APIs (e.g. "deepseek-reasoner")
+    price: str | None = Field(
+        None, description="price-table key for token-priced APIs (e.g. deepseek-reasoner)"
+    )
 
 
 class ModelEntrySpec(_Spec):
@@ -91,17 +111,35 @@ class ModelEntrySpec(_Spec):
 
     name: str | None = None
     model: str
-    backend: Literal["vllm", "openai", "hf"] = "vllm"
+    backend: str = Field(
+        DEFAULT_BACKEND,
+        description="what generates: " + "; ".join(f"{b.name}: {b.description}" for b in BACKENDS.values())
+        + f" (default {DEFAULT_BACKEND})",
+    )  # fmt: skip
     generation: GenerationSpec = GenerationSpec()
     engine: EngineSpec = EngineSpec()
     server: ServerSpec | None = None
 
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in BACKENDS:
+            names = [repr(name) for name in BACKENDS]
+            choices = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+            # Worded as pydantic words an unknown Literal value, which this field was.
+            raise PydanticCustomError(
+                "literal_error", f"Input should be {choices}{closest(value, list(BACKENDS))}"
+            )
+        return value
+
     @model_validator(mode="after")
     def _server_matches_backend(self) -> ModelEntrySpec:
-        if self.backend == "openai" and self.server is None:
-            raise ValueError("backend 'openai' needs a server: {base_url: ...}")
-        if self.backend != "openai" and self.server is not None:
-            raise ValueError(f"server is only used by backend 'openai', not {self.backend!r}")
+        served = BACKENDS[self.backend].served
+        if served and self.server is None:
+            raise ValueError(f"backend {self.backend!r} needs a server: {{base_url: ...}}")
+        if not served and self.server is not None:
+            served_names = " or ".join(repr(b.name) for b in BACKENDS.values() if b.served)
+            raise ValueError(f"server is only used by backend {served_names}, not {self.backend!r}")
         return self
 
     @field_validator("name")
@@ -150,7 +188,7 @@ class SuiteSpec(_Spec):
     name: str = "suite"
     models: tuple[ModelEntrySpec, ...] = Field(min_length=1)
     tasks: tuple[TaskEntrySpec, ...] = Field(min_length=1)
-    limit: int | None = Field(None, ge=1)
+    limit: int | None = Field(None, ge=1, description="first N items of each task")
     seed: int = 0
     data_dir: str | None = None
     hardware: HardwareSpec = HardwareSpec()
@@ -167,10 +205,18 @@ class SuiteSpec(_Spec):
         return tuple(sorted(set(value)))
 
     # Adaptive evaluation (issue 13): stop generating once the answer is known.
-    until: str | None = None  # "ci=W" (95% CI half-width <= W per model x task) or "decided"
-    margin: float | None = Field(None, ge=0.0, lt=1.0)  # "decided": equal within +/- margin
-    alpha: float | None = Field(None, gt=0.0, le=0.5)  # error rate of every rule (default 0.05)
-    max_usd: float | None = Field(None, gt=0.0)  # stop the run when its priced cost reaches it
+    until: str | None = Field(
+        None,
+        description="ci=W: each model x task until its 95% CI half-width <= W; "
+        "decided: until every pair of models is ordered or equal within the margin",
+    )
+    margin: float | None = Field(
+        None, ge=0.0, lt=1.0, description="with until: decided, equal within +/- this (default 0)"
+    )
+    alpha: float | None = Field(
+        None, gt=0.0, le=0.5, description="error rate of the stopping rule (default 0.05)"
+    )
+    max_usd: float | None = Field(None, gt=0.0, description="stop when the run's priced cost reaches this")
 
     @field_validator("until")
     @classmethod

@@ -13,11 +13,11 @@ from evals.adaptive import (
     StopRules,
     Track,
     check_rules,
-    item_values,
     round_items,
     total_cost,
     visit_order,
 )
+from evals.adaptive_stats import item_values
 from evals.metrics import ApiPriced, CostBasis, UnknownPrice
 from evals.suite import parse_suite
 

@@ -90,6 +90,8 @@ CASES = [
      ["--max-usd"]),
     ("margin on a suite without until", ["--margin", "0.01"],
      _setup_config("models:\n  - model: smollm2-135m\ntasks: [arith-easy]\n"), ["margin", "decided"]),
+    ("until with budgets", ["--model", "smollm2-135m", "--task", "arith-easy", "--until", "ci=0.1",
+                            "--budgets", "8"], None, ["--until", "budgets", "not anytime-valid"]),
     ("unknown until rule in a suite file", [],
      _setup_config("models:\n  - model: smollm2-135m\ntasks: [arith-easy]\nuntil: soon\n"),
      ["suite.yaml", "until", "unknown rule 'soon'"]),
@@ -174,22 +176,3 @@ def test_unreachable_hub_goes_to_the_cache_without_retrying(tmp_path: Path) -> N
         "Couldn't reach 'openai/gsm8k' on the Hub (OfflineModeIsEnabled) "
         "(offline? pass --data-dir DIR with DIR/gsm8k/test.jsonl)\n"
     )
-
-
-@pytest.mark.parametrize(
-    ("flags", "expected"),
-    [
-        # source: issue 13 (Ray stopping not built yet); issue 12's budgets on Ray now run
-        (["--until", "ci=0.1"], "--until runs on this machine's engines for now; drop --ray or --until"),
-    ],
-)
-def test_features_not_on_ray_yet_are_refused_before_anything_is_written(
-    tiny_model: Path, tmp_path: Path, flags: list[str], expected: str
-) -> None:
-    args = ["run", "--model", str(tiny_model), "--task", "arith-easy", "--limit", "4", "--max-tokens", "16",
-            "--ray", "local", "--out", str(tmp_path / "out"), *flags]  # fmt: skip
-    result = run_cli(args, cwd=tmp_path, timeout=300)
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1] == f"evals: error: {expected}"
-    assert not (tmp_path / "out").exists()

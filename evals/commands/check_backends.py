@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.errors import EvalsError
+from evals.generation.registry import BACKENDS, backend_named, unknown_backend_message
 
 if TYPE_CHECKING:
     from evals.generation.agreement import Agreement
     from evals.plan import ModelPlan
     from evals.records import Completion
-
-BACKENDS = ("vllm", "hf", "openai")
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +29,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--model", required=True, help="alias, Hugging Face id or local dir")
     parser.add_argument("--task", required=True, help="task name; see 'evals tasks'")
     parser.add_argument("--limit", type=int, default=50, help="first N items (default 50)")
-    parser.add_argument("--backends", default="vllm,hf", help="two of vllm, hf, openai (default vllm,hf)")
+    parser.add_argument(
+        "--backends", default="vllm,hf", help=f"two of {', '.join(BACKENDS)} (default vllm,hf)"
+    )
     parser.add_argument("--max-tokens", type=int, help="default: the task's")
     parser.add_argument("--dtype", default="float32", help="weights dtype for vllm and hf (default float32)")
     parser.add_argument("--data-dir", type=Path, help="read DIR/<task>/test.jsonl instead of the Hub")
@@ -44,7 +45,7 @@ def parse_backends(text: str) -> tuple[str, str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in BACKENDS]
     if unknown:
-        raise EvalsError(f"--backends: unknown backend {unknown[0]!r}; choose from {', '.join(BACKENDS)}")
+        raise EvalsError(f"--backends: {unknown_backend_message(unknown[0])}")
     if len(names) != 2 or names[0] == names[1]:
         raise EvalsError(f"--backends: name two different backends, e.g. vllm,hf (got {text!r})")
     return names[0], names[1]
@@ -63,9 +64,9 @@ def suite_data(args: argparse.Namespace, backends: tuple[str, str]) -> dict[str,
             "backend": backend,
             "generation": generation,
         }
-        if backend == "openai":
+        if backend_named(backend).served:
             if not args.base_url:
-                raise EvalsError("--backends openai needs --base-url")
+                raise EvalsError(f"--backends {backend} needs --base-url")
             server = {"base_url": args.base_url, "api_key_env": args.api_key_env}
             entry["server"] = {key: value for key, value in server.items() if value is not None}
         else:

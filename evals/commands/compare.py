@@ -70,7 +70,9 @@ def compare_models(args: argparse.Namespace) -> int:
     ]
     adaptive = _adaptive_record(args.run_dir)
     if adaptive is not None:  # a run under --until: its intervals and p-values are anytime-valid
-        comparisons = [_anytime(c, samples, adaptive) for c in comparisons]
+        from evals.adaptive_stats import anytime_comparison
+
+        comparisons = [anytime_comparison(c, samples, adaptive) for c in comparisons]
     if args.json:
         print(json.dumps([c.model_dump(mode="json") for c in comparisons], indent=2))
     else:
@@ -90,32 +92,6 @@ def _adaptive_record(run_dir: Path) -> dict[str, Any] | None:
         return None
     record = manifest.adaptive if manifest is not None else None
     return record if record is not None and "orders" in record else None
-
-
-def _anytime(comparison: PairedComparison, samples: Any, adaptive: dict[str, Any]) -> PairedComparison:
-    from evals.adaptive import anytime_paired
-
-    order = adaptive["orders"].get(comparison.task) if comparison.task else None
-    result = None
-    if order is not None:
-        result = anytime_paired(samples, comparison.model_a, comparison.model_b, comparison.task or "",
-                                order, float(adaptive["alpha"]))  # fmt: skip
-    if result is None:
-        note = "adaptive run: no anytime-valid interval pooled over tasks; compare per task"
-        return comparison.model_copy(
-            update={
-                "ci_low": None,
-                "ci_high": None,
-                "ci_method": None,
-                "p_value": None,
-                "test": None,
-                "note": note,
-            }
-        )
-    return comparison.model_copy(update={
-        "ci_low": result.low, "ci_high": result.high, "ci_method": result.method,
-        "p_value": result.p_value, "test": result.method,
-    })  # fmt: skip
 
 
 _HEADER = ("task", "items", "A", "B", "A - B", "95% CI", "p", "test", "A/B better")

@@ -11,19 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from evals.errors import ConfigError, EvalsError, FieldProblem, closest
-
-# Suite fields a CLI flag sets, so that validation errors name the flag the user typed.
-_FLAG_FOR_FIELD = {
-    "limit": "--limit", "samples": "--samples", "temperature": "--temperature",
-    "top_p": "--top-p", "max_tokens": "--max-tokens", "seed": "--seed",
-    "tensor_parallel_size": "--tensor-parallel-size", "max_model_len": "--max-model-len",
-    "gpu_memory_utilization": "--gpu-memory-utilization", "dtype": "--dtype",
-    "system_prompt": "--system-prompt", "backend": "--backend", "base_url": "--base-url",
-    "api_key_env": "--api-key-env", "max_concurrency": "--max-concurrency", "price": "--api-price",
-    "until": "--until", "margin": "--margin", "alpha": "--alpha", "max_usd": "--max-usd",
-}  # fmt: skip
-_STOPPING_FLAGS = ("until", "margin", "alpha", "max_usd")
+from evals.commands.suite_flags import add_flags, given, model_entry, name_flags, suite_values
+from evals.errors import ConfigError, EvalsError, closest
 
 
 def register(subparsers: Any) -> None:
@@ -32,32 +21,14 @@ def register(subparsers: Any) -> None:
     what.add_argument("--config", help="suite YAML file, or a built-in suite name (e.g. 'default')")
     what.add_argument("--model", action="append", help="alias, Hugging Face id or local dir (repeatable)")
     what.add_argument("--task", action="append", help="task name (repeatable); see 'evals tasks'")
-    what.add_argument("--limit", type=int, help="first N items of each task")
+    add_flags(what, "what")
     gen = parser.add_argument_group("generation")
-    gen.add_argument("--samples", type=int, help="completions per item (default 1)")
-    gen.add_argument("--temperature", type=float, help="sampling temperature (default 0: greedy)")
-    gen.add_argument("--top-p", type=float, help="nucleus sampling: top P of probability (default 1)")
-    gen.add_argument("--max-tokens", type=int, help="default: the task's")
-    gen.add_argument("--seed", type=int, help="sampling seed (default 0): same seed, same samples")
-    gen.add_argument("--system-prompt", help="system message replacing the task's own ('' for none)")
+    add_flags(gen, "generation")
     gen.add_argument("--budgets", help="thinking budgets read by forced-answer probes, e.g. 1024,2048,4096")
-    engine = parser.add_argument_group("engine (passed to vLLM)")
-    engine.add_argument("--dtype", help="weight and activation type, e.g. bfloat16, float32 (default auto)")
-    engine.add_argument("--tensor-parallel-size", type=int, help="GPUs one engine spans (default 1)")
-    engine.add_argument("--max-model-len", type=int, help="max prompt + answer tokens (default: the model's)")
-    engine.add_argument("--gpu-memory-utilization", type=float, help="share of GPU memory vLLM may use (0-1)")
-    engine.add_argument(
-        "--reproducible", action="store_true",
-        help="greedy and seeded outputs identical whatever the workers, shard size, batches or resume "
-        "point (on CPU about 2x slower; see README)",
-    )  # fmt: skip
-    served = parser.add_argument_group("served and API models")
-    served.add_argument("--backend", choices=("vllm", "openai", "hf"), help="default: vllm (offline)")
-    served.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
-    served.add_argument("--api-key-env", help="environment variable holding the API key")
-    served.add_argument("--max-concurrency", type=int, help="requests in flight (openai backend)")
-    served.add_argument("--api-price", help="price-table key for token-priced APIs")
-    _add_adaptive_and_judge_flags(parser)
+    add_flags(parser.add_argument_group("engine (passed to vLLM)"), "engine")
+    add_flags(parser.add_argument_group("served and API models"), "served")
+    add_flags(parser.add_argument_group("adaptive (stop generating when the answer is known)"), "adaptive")
+    _add_judge_flags(parser)
     ray = parser.add_argument_group("distributed (Ray)")
     ray.add_argument("--ray", metavar="auto|local|ADDRESS", help="run on a Ray cluster")
     ray.add_argument("--num-workers", type=int, help="engine workers (default: one per node's share)")
@@ -71,19 +42,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _add_adaptive_and_judge_flags(parser: Any) -> None:
-    adaptive = parser.add_argument_group("adaptive (stop generating when the answer is known)")
-    adaptive.add_argument(
-        "--until",
-        metavar="ci=W|decided",
-        help="ci=W: each model x task until its 95%% CI half-width <= W; "
-        "decided: until every pair of models is ordered or equal within --margin",
-    )
-    adaptive.add_argument(
-        "--margin", type=float, help="with --until decided: equal within +/- this (default 0)"
-    )
-    adaptive.add_argument("--alpha", type=float, help="error rate of the stopping rule (default 0.05)")
-    adaptive.add_argument("--max-usd", type=float, help="stop when the run's priced cost reaches this")
+def _add_judge_flags(parser: Any) -> None:
     judge = parser.add_argument_group("judge model (for answers the rules cannot read)")
     judge.add_argument(
         "--judge", metavar="MODEL", help="alias, HF id or local dir (offline vLLM), or a served name"
@@ -97,55 +56,11 @@ def _add_adaptive_and_judge_flags(parser: Any) -> None:
     )
 
 
-def _flag_problems(error: ConfigError) -> ConfigError:
-    """Name the flag the user typed: '--samples: ...', not 'command line: models.0.generation.samples'."""
-    problems: list[str | FieldProblem] = []
-    for problem in error.details:
-        if isinstance(problem, FieldProblem) and problem.field and problem.field[-1] in _FLAG_FOR_FIELD:
-            problems.append(f"{_FLAG_FOR_FIELD[str(problem.field[-1])]}: {problem.message}")
-        else:
-            problems.append(problem)
-    return ConfigError(problems)
-
-
 def suite_from_flags(args: argparse.Namespace) -> dict[str, Any]:
-    generation = {
-        key: value
-        for key, value in {
-            "samples": args.samples, "temperature": args.temperature, "top_p": args.top_p,
-            "max_tokens": args.max_tokens, "seed": args.seed, "system_prompt": args.system_prompt,
-        }.items()
-        if value is not None
-    }  # fmt: skip
-    engine = {
-        key: value
-        for key, value in {
-            "dtype": args.dtype, "tensor_parallel_size": args.tensor_parallel_size,
-            "max_model_len": args.max_model_len, "gpu_memory_utilization": args.gpu_memory_utilization,
-        }.items()
-        if value is not None
-    }  # fmt: skip
-    if args.reproducible:
-        engine["reproducible"] = True
-    entry: dict[str, Any] = {"generation": generation, "engine": engine}
-    if args.backend:
-        entry["backend"] = args.backend
-    if args.base_url:
-        server = {"base_url": args.base_url, "api_key_env": args.api_key_env,
-                  "max_concurrency": args.max_concurrency, "price": args.api_price}  # fmt: skip
-        entry["server"] = {key: value for key, value in server.items() if value is not None}
-    data: dict[str, Any] = {
-        "name": "run",
-        "models": [{"model": m, **entry} for m in args.model],
-        "tasks": list(args.task),
-    }
-    if args.limit is not None:
-        data["limit"] = args.limit
-    return {**data, **_stopping_keys(args)}
-
-
-def _stopping_keys(args: argparse.Namespace) -> dict[str, Any]:
-    return {key: getattr(args, key) for key in _STOPPING_FLAGS if getattr(args, key) is not None}
+    """The suite mapping that ``--model``, ``--task`` and the suite flags describe."""
+    entry = model_entry(args)
+    data = {"name": "run", "models": [{"model": m, **entry} for m in args.model], "tasks": list(args.task)}
+    return {**data, **suite_values(args)}
 
 
 def _builtin_suites() -> dict[str, Path]:
@@ -203,28 +118,25 @@ def load_suite_from_args(args: argparse.Namespace) -> tuple[Any, str]:
     """The validated SuiteSpec the flags or the config describe, and where it came from."""
     from evals.suite import read_suite_file
 
-    flagged = [f for f in ("model", "task", "samples", "temperature", "top_p", "max_tokens",
-                           "system_prompt", "dtype", "tensor_parallel_size", "max_model_len",
-                           "gpu_memory_utilization", "backend", "base_url", "api_key_env",
-                           "max_concurrency", "api_price") if getattr(args, f) is not None]  # fmt: skip
     if args.config:
+        flagged = [f"--{name}" for name in ("model", "task") if getattr(args, name) is not None]
+        flagged += [flag.flag for flag in given(args) if not flag.applies_to_config]
         if flagged:
-            raise EvalsError(f"--config sets models and tasks; drop --{flagged[0].replace('_', '-')}")
+            raise EvalsError(f"--config sets models and tasks; drop {flagged[0]}")
         path = _suite_path(args.config)
         data = read_suite_file(path)
-        if args.limit is not None and isinstance(data, dict):
-            data = _with_limit(data, args.limit)
-        if args.reproducible and isinstance(data, dict):
-            data = _all_reproducible(data)
         if isinstance(data, dict):
-            data = {**data, **_stopping_keys(args)}
+            values = suite_values(args)
+            limit = values.pop("limit", None)
+            data = {**(data if limit is None else _with_limit(data, limit)), **values}
+            data = _all_reproducible(data) if args.reproducible else data
         return _validated_suite(data, str(path)), str(path)
     if not args.model or not args.task:
         raise EvalsError("give --model and --task (or --config SUITE.yaml)")
     try:
         return _validated_suite(suite_from_flags(args), "command line"), "command line"
     except ConfigError as error:
-        raise _flag_problems(error) from None
+        raise name_flags(error) from None
 
 
 def _all_reproducible(data: dict[str, Any]) -> dict[str, Any]:

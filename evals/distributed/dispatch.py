@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -87,7 +88,8 @@ class Dispatcher:
     """Runs groups side by side while the cluster holds their workers, else one after another."""
 
     def __init__(self, runs: list[GroupRun], store: RunStore, progress: RunProgress, log: ShardLog,
-                 capacity: Capacity, settings: DispatchSettings) -> None:  # fmt: skip
+                 capacity: Capacity, settings: DispatchSettings,
+                 next_round: Callable[[], list[GroupRun] | None] | None = None) -> None:  # fmt: skip
         self._waiting = deque(runs)
         self._active: list[GroupRun] = []
         self._refs: dict[Any, tuple[GroupRun, WorkerSlot, Shard | None]] = {}
@@ -96,6 +98,7 @@ class Dispatcher:
         self._log = log
         self._capacity = capacity
         self._settings = settings
+        self._next_round = next_round  # adaptive runs: the next round's shards, None once stopped
         self.generated = 0
 
     def run(self) -> int:
@@ -113,6 +116,7 @@ class Dispatcher:
                         self._settle(ref)
                 else:
                     time.sleep(TICK_S)
+                self._start_next_round()
                 self._check_starved()
                 self._finish_drained()
                 self._progress.refresh()
@@ -120,6 +124,26 @@ class Dispatcher:
             for run in list(self._active):
                 self._stop_workers(run)
         return self.generated
+
+    def _start_next_round(self) -> None:
+        """Once every shard handed out is stored, queue the next round's (adaptive runs).
+
+        ``next_round`` checks the stopping rules on the driver first, so no shard is
+        handed out once they are met; the workers of a group with more work stay up.
+        """
+        if self._next_round is None or self._waiting or not all(run.drained for run in self._active):
+            return
+        runs = self._next_round()
+        if runs is None:
+            self._next_round = None
+            return
+        active = {run.index: run for run in self._active}
+        for run in runs:
+            if run.index in active:
+                active[run.index].group = run.group  # the models still running
+                active[run.index].queue.extend(run.queue)
+            else:
+                self._waiting.append(run)
 
     def _start_groups(self) -> None:
         free = dict(self._capacity.resources)

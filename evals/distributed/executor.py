@@ -11,7 +11,7 @@ from evals.distributed.dispatch import Dispatcher, DispatchSettings, GroupRun
 from evals.distributed.progress import RunProgress, ShardLog
 from evals.distributed.resources import default_worker_count, worker_shape
 from evals.distributed.shards import ProbeSpec, Shard, make_shards
-from evals.execute import EngineGroup, pending_probes, pending_requests
+from evals.execute import EngineGroup, NextRound, engine_key, pending_probes, pending_requests
 from evals.hardware import Hardware, detect_hardware
 from evals.plan import TaskPlan
 from evals.probes import ProbeRequest
@@ -59,6 +59,68 @@ class RayExecutor:
         finally:
             progress.close()
             self._disconnect()
+
+    def run_rounds(self, next_round: NextRound, store: RunStore, seed: int, quiet: bool) -> int:
+        """Adaptive rounds on one set of workers, each round's items spread over all of them.
+
+        The driver asks for the next round (which checks the stopping rules) only when
+        every shard of this one is stored: once a rule is met no shard is handed out.
+        """
+        progress = RunProgress(quiet)
+        try:
+            self._connect()
+            capacity = cluster_capacity()
+            indices: dict[tuple[str, str, str], int] = {}  # a group keeps its index across rounds
+
+            def next_runs() -> list[GroupRun] | None:
+                while (groups := next_round()) is not None:
+                    if runs := self._round_runs(groups, store, seed, progress, capacity, indices):
+                        return runs
+                return None  # every model x task stopped
+
+            first = next_runs()
+            if first is None:
+                return 0
+            settings = DispatchSettings(seed, self.max_attempts, self.worker_wait_s)
+            upload = store.upload if isinstance(store, MirroredRunStore) else None
+            log = ShardLog(store.root / SHARD_LOG, upload)
+            return Dispatcher(first, store, progress, log, capacity, settings, next_runs).run()
+        finally:
+            progress.close()
+            self._disconnect()
+
+    def _round_runs(
+        self,
+        groups: Sequence[EngineGroup],
+        store: RunStore,
+        seed: int,
+        progress: RunProgress,
+        capacity: Capacity,
+        indices: dict[tuple[str, str, str], int],
+    ) -> list[GroupRun]:
+        """A round's groups with pending samples; each model x task cut in about one shard per worker."""
+        done = store.done_keys()
+        runs = []
+        for group in groups:
+            shape = worker_shape(group)
+            workers = self.num_workers or default_worker_count(
+                shape, capacity.resources, capacity.alive_nodes
+            )
+            index = indices.setdefault(engine_key(group.lead), len(indices))
+            pending = pending_requests(group, done, seed)
+            shards: list[Shard] = []
+            for model in group.models:
+                for task in model.tasks:
+                    requests = pending[(model.label, task.name)]
+                    left = len({r.key.item_id for r in requests})
+                    size = min(self.shard_size, max(1, -(-left // workers)))
+                    first = progress.shards_total + len(shards)
+                    shards += make_shards(index, model.label, task.name, requests, size, first)
+                    progress.add_task(model.label, task.name, len(task.prompts), len(task.prompts) - left)
+            progress.shards_total += len(shards)
+            if shards:
+                runs.append(GroupRun(index, group, shape, deque(shards), target=workers))
+        return runs
 
     def _shards(
         self, groups: Sequence[EngineGroup], store: RunStore, seed: int, progress: RunProgress

@@ -57,6 +57,11 @@ class RunProgress:
 
     def add_task(self, model: str, task: str, total_items: int, done_items: int) -> None:
         self.tasks[(model, task)] = TaskCount(total_items, done_items)
+        if (model, task) in self._bars:  # an adaptive run's next round: the same bar, grown
+            bar = self._bars[(model, task)]
+            bar.total, bar.n = total_items, done_items
+            bar.refresh()
+            return
         if self._terminal:
             bar = tqdm(total=total_items, initial=done_items, desc=f"{model} / {task}", unit="item",
                        file=sys.stderr, position=len(self._bars))  # fmt: skip

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evals.execute import EngineGroup
+from evals.generation.registry import backend_named
 
 # Environment a worker needs from the driver (engine settings, caches, data); never secrets.
 # Ray runs a worker with one OpenMP thread per CPU it reserves (1 on CPU clusters) unless
@@ -44,7 +45,7 @@ class WorkerShape:
 
 def worker_shape(group: EngineGroup) -> WorkerShape:
     entry = group.lead.entry
-    if entry.backend == "openai" or not group.setup.on_gpu:
+    if not backend_named(entry.backend).uses_gpu or not group.setup.on_gpu:
         return WorkerShape(num_cpus=1, num_gpus=0)
     tensor_parallel = entry.engine.tensor_parallel_size
     return WorkerShape(num_cpus=1, num_gpus=1, tensor_parallel_size=tensor_parallel)

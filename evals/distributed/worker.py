@@ -15,6 +15,7 @@ from pathlib import Path
 from evals.distributed.shards import Shard, ShardResult, WorkerIdentity, missing_keys
 from evals.errors import EvalsError
 from evals.execute import default_backend, probe_with
+from evals.generation.registry import backend_named
 from evals.generation.vllm_backend import EngineSetup
 from evals.plan import ModelPlan
 from evals.probes import ProbeCompletion
@@ -28,7 +29,7 @@ def model_on_this_node(model: ModelPlan) -> ModelPlan:
     other nodes: the worker fetches the model itself and checks that the weights
     hash matches the driver's, so every node runs the same weights.
     """
-    if model.entry.backend == "openai" or Path(model.model.path_or_id).exists():
+    if backend_named(model.entry.backend).served or Path(model.model.path_or_id).exists():
         return model
     from evals.models import ensure_available, resolve_model
 

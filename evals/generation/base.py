@@ -6,10 +6,14 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from evals.errors import EvalsError
 from evals.records import Completion, Prompt, SampleKey
+
+if TYPE_CHECKING:
+    from evals.generation.vllm_backend import EngineSetup
+    from evals.suite import ModelEntrySpec
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,20 @@ class GenerationRequest:
     key: SampleKey
     prompt: Prompt
     sampling: SamplingSettings
+
+
+@dataclass(frozen=True)
+class BackendTarget:
+    """What a backend is built for: one suite entry, where its model is, how its engine runs."""
+
+    entry: ModelEntrySpec
+    model_path: str  # local weights folder or Hub id; for a served model, "name @ server"
+    setup: EngineSetup
+    seed: int
+
+    @property
+    def label(self) -> str:
+        return self.entry.label
 
 
 # Called with each batch of finished completions, as they finish (for incremental writes).

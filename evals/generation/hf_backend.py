@@ -16,7 +16,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from evals.errors import EvalsError
-from evals.generation.base import GenerationRequest, OnFinished, SamplingSettings, apportion_seconds
+from evals.generation.base import (
+    BackendTarget,
+    GenerationRequest,
+    OnFinished,
+    SamplingSettings,
+    apportion_seconds,
+)
 from evals.generation.render import RenderedPrompt, render_prompt
 from evals.probes import PROBE_STOP, ProbeCompletion, ProbeRequest
 from evals.records import Completion
@@ -24,10 +30,7 @@ from evals.records import Completion
 if TYPE_CHECKING:
     import torch
 
-    from evals.generation.vllm_backend import EngineSetup
-    from evals.plan import ModelPlan
 
-DEFAULT_BATCH_SIZE = 16
 OnProbes = Callable[[Sequence[ProbeCompletion]], None]
 _DTYPES = {"float32": "float32", "float": "float32", "bfloat16": "bfloat16", "float16": "float16",
            "half": "float16", "auto": "auto"}  # fmt: skip
@@ -74,7 +77,7 @@ def _nucleus(probs: torch.Tensor, top_p: float) -> torch.Tensor:
 class HFBackend:
     """One transformers model on the best device here (CUDA if present, else CPU)."""
 
-    def __init__(self, model_path: str, dtype: str = "auto", batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+    def __init__(self, model_path: str, dtype: str = "auto", *, batch_size: int) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -287,7 +290,7 @@ def _eos_ids(tokenizer: Any, model: Any) -> tuple[int, ...]:
     return found
 
 
-def make_hf_backend(model: ModelPlan, setup: EngineSetup, seed: int) -> HFBackend:
+def make_hf_backend(target: BackendTarget, default_batch_size: int) -> HFBackend:
     """The backend for a suite entry with ``backend: hf`` (dtype as the vLLM engine would use)."""
-    batch_size = model.entry.engine.max_num_seqs or DEFAULT_BATCH_SIZE
-    return HFBackend(str(model.model.path_or_id), dtype=setup.dtype, batch_size=batch_size)
+    batch_size = target.entry.engine.max_num_seqs or default_batch_size
+    return HFBackend(target.model_path, dtype=target.setup.dtype, batch_size=batch_size)

@@ -47,7 +47,7 @@ from evals.probes import ProbeRequest
 from evals.records import Completion, SampleKey
 
 if TYPE_CHECKING:
-    from evals.plan import ModelPlan
+    from evals.generation.base import BackendTarget
 
 ABORT_AFTER_FAILED = 8  # requests failing in a row before the server is declared unusable
 Group = tuple[GenerationRequest, ...]  # the samples one HTTP request asks for
@@ -334,11 +334,11 @@ def _failed(group: Group, message: str, seconds: float) -> list[Completion]:
     ]
 
 
-def make_openai_backend(model: ModelPlan, seed: int) -> OpenAIBackend:
+def make_openai_backend(target: BackendTarget) -> OpenAIBackend:
     """The backend for a suite entry with ``backend: openai``; reads the key from its variable."""
-    server = model.entry.server
+    server = target.entry.server
     if server is None:
-        raise EvalsError(f"model {model.label!r}: backend 'openai' needs a server")
+        raise EvalsError(f"model {target.label!r}: backend 'openai' needs a server")
     api_key = None
     if server.api_key_env is not None:
         api_key = os.environ.get(server.api_key_env)
@@ -347,11 +347,11 @@ def make_openai_backend(model: ModelPlan, seed: int) -> OpenAIBackend:
     return OpenAIBackend(
         OpenAISettings(
             base_url=server.base_url,
-            model_name=server.model_name or model.entry.model,
+            model_name=server.model_name or target.entry.model,
             api_key=api_key,
             max_concurrency=server.max_concurrency,
             timeout_s=server.timeout_s,
             retry=RetryPolicy(max_retries=server.max_retries),
-            controls=RequestControls.from_spec(model.entry.generation),
+            controls=RequestControls.from_spec(target.entry.generation),
         )
     )

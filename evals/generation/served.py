@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from evals.generation.http_retry import display_url
+from evals.generation.registry import backend_named
 from evals.net import is_loopback
 from evals.suite import ModelEntrySpec, ServerSpec
 
@@ -48,22 +49,23 @@ def served_model(entry: ModelEntrySpec) -> ServedModel:
     return ServedModel(ref=entry.model, model_name=server.model_name or entry.model, base_url=server.base_url)
 
 
-def server_problems(entry: ModelEntrySpec) -> list[str]:
-    """What is wrong with an openai entry's server, as ``field: problem`` lines (never the key)."""
+def server_field_problems(entry: ModelEntrySpec) -> list[tuple[tuple[str, ...], str]]:
+    """What is wrong with a served entry's server: (field path in the entry, problem); never the key."""
     server = _server(entry)
-    problems = []
+    problems: list[tuple[tuple[str, ...], str]] = []
+    url = ("server", "base_url")
     parts = urlsplit(server.base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.append(f"server.base_url: {server.base_url!r} is not an http(s) URL")
+        problems.append((url, f"{server.base_url!r} is not an http(s) URL"))
     elif parts.username or parts.password:
-        problems.append("server.base_url: holds user info; put the key in the variable named by api_key_env")
+        problems.append((url, "holds user info; put the key in the variable named by api_key_env"))
     else:
         try:
             parts.port  # noqa: B018 (raises on a bad port)
         except ValueError:
-            problems.append(f"server.base_url: {server.base_url!r} has an invalid port")
+            problems.append((url, f"{server.base_url!r} has an invalid port"))
     if server.api_key_env is not None and not os.environ.get(server.api_key_env):
-        problems.append(f"server.api_key_env: environment variable {server.api_key_env} is not set")
+        problems.append((("server", "api_key_env"), f"environment variable {server.api_key_env} is not set"))
     return problems
 
 
@@ -75,7 +77,7 @@ def api_price_key(entry: ModelEntrySpec, hardware_declared: bool) -> str | None:
     key is ours (``vllm serve`` here) and costs this machine's time, like offline vLLM.
     """
     server = entry.server
-    if server is None:
+    if server is None or not backend_named(entry.backend).token_priced:
         return None
     if server.price is not None:
         return server.price

@@ -14,6 +14,7 @@ from typing import Any
 
 from evals.errors import EvalsError
 from evals.generation.base import (
+    BackendTarget,
     GenerationRequest,
     OnFinished,
     OnTokens,
@@ -21,6 +22,7 @@ from evals.generation.base import (
     flush_seconds,
 )
 from evals.generation.continuation import ExtendRequest, merge_extension
+from evals.generation.registry import backend_named
 from evals.generation.render import RenderedPrompt, render_prompt
 from evals.probes import PROBE_STOP, ProbeCompletion, ProbeRequest
 from evals.records import Completion, Prompt
@@ -82,7 +84,7 @@ def reproducibility_note(spec: EngineSpec, backend: str, on_gpu: bool) -> str | 
     """One line saying where ``reproducible`` cannot be delivered (or was not verified), else None."""
     if not spec.reproducible:
         return None
-    if backend != "vllm":
+    if not backend_named(backend).reproducible:
         return f"--reproducible: the {backend} backend cannot pin batch composition; outputs may still vary"
     if on_gpu:
         return "--reproducible on GPU: vLLM's batch-invariant mode (VLLM_BATCH_INVARIANT=1); unverified here"
@@ -284,6 +286,12 @@ class VLLMBackend:
 
     def close(self) -> None:
         del self._llm
+
+
+def make_vllm_backend(target: BackendTarget) -> VLLMBackend:
+    """The backend for a suite entry with ``backend: vllm`` (the default)."""
+    template_kwargs = target.entry.generation.chat_template_kwargs
+    return VLLMBackend(target.model_path, target.entry.engine, target.setup, target.seed, template_kwargs)
 
 
 def _tokens_by_task(

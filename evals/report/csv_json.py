@@ -37,7 +37,7 @@ def csv_header(board: Leaderboard) -> list[str]:
         header += [f"{task}_{metric}" for metric in board.shown_metrics]
     header += [name for name, _ in _AGGREGATES]
     header += ["delta_vs_leader", "delta_ci_low", "delta_ci_high", "p_value", "pareto", "runs"]
-    return header
+    return header + (["statistics"] if board.statistics else [])
 
 
 def csv_row(board: Leaderboard, row: LeaderboardRow) -> list[str]:
@@ -57,7 +57,7 @@ def csv_row(board: Leaderboard, row: LeaderboardRow) -> list[str]:
     values += [_number(getattr(row, attribute).value) for _, attribute in _AGGREGATES]
     values += triple(row.vs_leader)
     values += [_number(row.vs_leader_p.value), "yes" if row.on_pareto_front else "no", " ".join(row.runs)]
-    return values
+    return values + ([board.statistics] if board.statistics else [])
 
 
 def render_csv(board: Leaderboard) -> str:

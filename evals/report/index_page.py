@@ -11,6 +11,7 @@ from evals.report.cells import Cell
 from evals.report.htmlkit import esc
 from evals.report.leaderboard import Leaderboard, LeaderboardRow, RunInfo
 from evals.report.schema import COST_HEADER, COST_PER_CORRECT_HEADER, ranking_note
+from evals.report.stopping import stopping_html
 
 # Manifest fields shown as a table before the full JSON.
 _MANIFEST_FIELDS = (
@@ -164,11 +165,16 @@ def render_index(board: Leaderboard, scatter_svg: str, bars_svg: str) -> str:
         f'{len(board.runs)} run(s). Also as <a href="leaderboard.md">Markdown</a>, '
         '<a href="leaderboard.csv">CSV</a> and <a href="leaderboard.json">JSON</a>. '
         "Click a column header to sort; click a task accuracy to browse its answers.</p>",
-        f"<p>{esc(ranking_note(board))}</p></header>",
+        f"<p>{esc(ranking_note(board))}</p>",
+        f'<p class="note" id="statistics"><strong>{esc(board.statistics)}</strong></p>'
+        if board.statistics
+        else "",
+        "</header>",
     ]
     if board.warnings:
         items = "".join(f"<li>{esc(w)}</li>" for w in board.warnings)
         parts.append(f'<section class="warnings" id="warnings"><h2>Warnings</h2><ul>{items}</ul></section>')
+    parts.append(stopping_html(board.statistics, board.stopping))
     if board.redacted_tasks:
         parts.append(
             f'<p class="note">Redacted tasks: {esc(", ".join(board.redacted_tasks))}: prompts, choices and '

@@ -12,8 +12,6 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pandas as pd
-
 from evals.errors import EvalsError
 from evals.metrics import PairedComparison, SummaryRow, paired_comparison
 from evals.published import PublishedScoreSpec, load_published
@@ -32,6 +30,7 @@ from evals.report.schema import (
     TaskResult,
     samples_page,
 )
+from evals.report.stopping import adaptive_fields, adaptive_records, with_anytime_comparisons
 
 __all__ = [
     "DEFINITIONS",
@@ -74,8 +73,7 @@ def build_leaderboard(
     ranks = rank_cells(ranking)
     order = sorted(by_model, key=lambda m: (ranks[m].value is None, -(ranking[m].value or 0.0), m))
     leader = order[0] if ranks[order[0]].value is not None else None
-    judged = merged.samples[["model", "task", "item_id", "correct"]]
-    comparisons = _comparisons(judged, order, leader, by_model, seed)
+    comparisons = _comparisons(merged, order, leader, by_model, seed)
     points = _cost_accuracy_points(merged, by_model, overall, order)
     front = pareto_front(points)
     published = published_by_cell(merged, load_published())
@@ -109,6 +107,7 @@ def build_leaderboard(
         redacted_tasks=tuple(sorted(redacted_tasks)),
         publishable=publishable,
         definitions=DEFINITIONS,
+        **adaptive_fields(merged),  # adaptive runs: which figures are anytime-valid, why they stopped
     )
 
 
@@ -316,15 +315,19 @@ def _cost_per_correct_cell(
 
 
 def _comparisons(
-    judged: pd.DataFrame,
+    merged: MergedRuns,
     order: Sequence[str],
     leader: str | None,
     by_model: Mapping[str, Mapping[str, SummaryRow]],
     seed: int,
 ) -> dict[tuple[str, str | None], PairedComparison]:
-    """Each model against the leader: all items pooled (task None) and task by task."""
+    """Each model against the leader: all items pooled (task None) and task by task.
+
+    Those from an adaptive run are its anytime-valid ones (:mod:`evals.report.stopping`).
+    """
     if leader is None:
         return {}
+    judged = merged.samples[["model", "task", "item_id", "correct"]]
     out: dict[tuple[str, str | None], PairedComparison] = {}
     by_task = {str(task): rows for task, rows in judged.groupby("task", sort=False)}  # split once
     for model in order:
@@ -335,7 +338,7 @@ def _comparisons(
         for task in by_model[model]:
             if task in by_model[leader]:
                 out[(model, task)] = paired_comparison(by_task[task], model, leader, task, seed=seed)
-    return out
+    return with_anytime_comparisons(out, merged, adaptive_records(merged))
 
 
 def _difference_cell(comparison: PairedComparison | None, is_leader: bool, runs: tuple[str, ...]) -> Cell:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from evals.report.leaderboard import Leaderboard, LeaderboardRow
 from evals.report.schema import COST_HEADER, COST_PER_CORRECT_HEADER, ranking_note, run_hardware
+from evals.report.stopping import stopping_markdown
 
 SCATTER_FILE = "plots/accuracy_vs_cost.svg"
 BARS_FILE = "plots/task_accuracy.svg"
@@ -114,6 +115,7 @@ def render_markdown(board: Leaderboard) -> str:
         "(see Definitions). Browse every answer in `index.html`.",
         "",
         md_text(ranking_note(board)),
+        *(["", f"**{md_text(board.statistics)}**"] if board.statistics else []),
         "",
         *main_table(board),
         "",
@@ -128,6 +130,7 @@ def render_markdown(board: Leaderboard) -> str:
         lines.append(f"Not plotted: {md_text(listed)}.")
     if board.warnings:
         lines += ["", "## Warnings", "", *(f"- {md_text(w)}" for w in board.warnings)]
+    lines += stopping_markdown(board.statistics, board.stopping)
     if board.redacted_tasks:
         lines += [
             "",

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from evals import __version__
 from evals.metrics import PairedComparison
 from evals.report.cells import PER_ANSWERS_LABEL, Cell
+from evals.report.stopping import StoppingRecord
 
 COST_HEADER = f"$ {PER_ANSWERS_LABEL}"
 COST_PER_CORRECT_HEADER = "$ per 1k correct"
@@ -158,6 +159,8 @@ class Leaderboard(BaseModel):
     redacted_tasks: tuple[str, ...]
     publishable: bool
     definitions: dict[str, str]
+    statistics: str | None = None  # adaptive runs: which figures are anytime-valid (one line)
+    stopping: tuple[StoppingRecord, ...] = ()  # adaptive runs: why each model x task stopped
 
     def delta_header(self) -> str:
         """The header of the paired-difference columns, naming the reference model."""

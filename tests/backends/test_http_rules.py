@@ -22,7 +22,7 @@ from evals.generation.http_retry import (
     retry_after_seconds,
     server_message,
 )
-from evals.generation.served import api_price_key, server_problems
+from evals.generation.served import api_price_key, server_field_problems
 from evals.suite import ModelEntrySpec
 
 NOW = 1_700_000_000.0
@@ -228,12 +228,12 @@ def test_server_problems_name_the_field_and_never_the_key(monkeypatch: pytest.Mo
         {"model": "m", "backend": "openai",
          "server": {"base_url": "ftp://host/v1", "api_key_env": "EVALS_TEST_MISSING_KEY"}}
     )  # fmt: skip
-    assert server_problems(bad) == [
-        "server.base_url: 'ftp://host/v1' is not an http(s) URL",
-        "server.api_key_env: environment variable EVALS_TEST_MISSING_KEY is not set",
+    assert server_field_problems(bad) == [
+        (("server", "base_url"), "'ftp://host/v1' is not an http(s) URL"),
+        (("server", "api_key_env"), "environment variable EVALS_TEST_MISSING_KEY is not set"),
     ]
     with_user = entry("https://me:sk-SECRET@api.example.com/v1")
-    problems = server_problems(with_user)
-    assert len(problems) == 1 and "user info" in problems[0] and "sk-SECRET" not in problems[0]
+    problems = server_field_problems(with_user)
+    assert len(problems) == 1 and "user info" in problems[0][1] and "sk-SECRET" not in str(problems[0])
     monkeypatch.setenv("EVALS_TEST_MISSING_KEY", "sk-x")
-    assert server_problems(entry("http://127.0.0.1:1/v1")) == []
+    assert server_field_problems(entry("http://127.0.0.1:1/v1")) == []

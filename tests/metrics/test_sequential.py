@@ -132,6 +132,23 @@ def test_time_uniform_coverage_without_replacement() -> None:
     assert misses / 400 <= 0.05
 
 
+def test_time_uniform_coverage_over_rounds_of_samples() -> None:
+    """A small item set, one look per sample index: its accuracy (the mean item probability) stays inside.
+
+    source: issue 13 part 1 (rounds of extra samples; the target is the accuracy on this item set).
+    The value of sample index s is the share of the 20 items its s-th samples answered correctly:
+    independent draws with that mean, so the sequence for independent draws (no population) holds.
+    """
+    rng = np.random.default_rng(13)
+    misses, reps = 0, 400
+    for _ in range(reps):
+        probabilities = rng.beta(0.78, 10.34, size=20) if rng.random() < 0.5 else rng.beta(2, 2, size=20)
+        per_round = rng.binomial(1, probabilities, size=(64, 20)).mean(axis=1)
+        truth = np.array([probabilities.mean()])
+        misses += bool(running_log_capital(per_round, truth)[-1, 0] >= math.log(20))
+    assert misses / reps <= 0.05
+
+
 @pytest.mark.parametrize(
     ("low", "high", "margin", "expected"),
     [
