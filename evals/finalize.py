@@ -1,23 +1,28 @@
 """After generation: join completions with gold answers, score them, summarize.
 
 ``evals rescore`` uses the same functions on a finished run's samples, so a
-scorer upgrade never needs generation again.
+scorer upgrade never needs generation again. ``finalize_by_group`` does it one
+model x task at a time, so a run of any size needs the memory of its largest
+model x task plus the text-free columns of the summary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Set
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from evals.errors import EvalsError
 from evals.metrics import CostBasis, SummaryRow, summarize
+from evals.metrics.summary import REQUIRED_COLUMNS
 from evals.records import Item, Status
 from evals.run_records import SAMPLE_COLUMNS, SAMPLE_SCHEMA
 from evals.scoring import Scorer, ScoreRequest
-from evals.store import RunStore
+from evals.store import SAMPLE_KEY, RunStore
 
 VERDICT_COLUMNS = ("extracted", "correct", "status", "reason")
 
@@ -90,3 +95,70 @@ def write_results(
     rows = summarize(samples, costs, ks=ks, seed=seed)
     store.write_summary(row.model_dump(mode="json") for row in rows)
     return rows
+
+
+def finalize_by_group(
+    store: RunStore,
+    items: Mapping[tuple[str, str], Item],
+    scorer: Scorer,
+    costs: Mapping[str, CostBasis],
+    *,
+    ks: tuple[int, ...] | None,
+    seed: int,
+    wanted: Set[tuple[str, str]] | None = None,
+) -> list[SummaryRow]:
+    """Compact, score and write each finished model x task (of ``wanted``) in turn; then summarize.
+
+    samples.parquet is written atomically, one row group per model x task, in the
+    (model, task, item_id, sample_idx) order of ``score_frame``.
+    """
+    light: list[pd.DataFrame] = []
+
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(tmp, SAMPLE_SCHEMA) as writer:
+            for group in store.part_groups():
+                if wanted is not None and (group.model, group.task) not in wanted:
+                    continue
+                scored = score_frame(join_items(store.compact(group), items), scorer)
+                writer.write_table(pa.Table.from_pandas(scored, SAMPLE_SCHEMA, preserve_index=False))
+                light.append(scored[list(REQUIRED_COLUMNS)])
+
+    store.write_file(store.samples_path, write)
+    frame = pd.concat(light, ignore_index=True) if light else SAMPLE_SCHEMA.empty_table().to_pandas()
+    rows = summarize(frame, costs, ks=ks, seed=seed)
+    store.write_summary(row.model_dump(mode="json") for row in rows)
+    return rows
+
+
+class Rescored(NamedTuple):
+    rows: list[SummaryRow]
+    n_samples: int
+    changed: int  # verdicts whose status changed
+
+
+def rescore_by_group(
+    store: RunStore, scorer: Scorer, costs: Mapping[str, CostBasis], *, ks: tuple[int, ...] | None, seed: int
+) -> Rescored:
+    """Score a finished run's samples.parquet again, a model x task at a time; rewrite it and the summary."""
+    source = store.samples_path
+    groups = store.read_samples(["model", "task"]).drop_duplicates()  # EvalsError if not a samples file
+    light: list[pd.DataFrame] = []
+    changed = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal changed
+        with pq.ParquetWriter(tmp, SAMPLE_SCHEMA) as writer:
+            for model, task in sorted(zip(groups["model"], groups["task"], strict=True)):
+                where = [("model", "==", model), ("task", "==", task)]
+                samples = pq.read_table(source, filters=where).to_pandas()
+                samples = samples.sort_values(list(SAMPLE_KEY)).reset_index(drop=True)
+                rescored = score_frame(samples, scorer)
+                changed += int((rescored["status"].to_numpy() != samples["status"].to_numpy()).sum())
+                writer.write_table(pa.Table.from_pandas(rescored, SAMPLE_SCHEMA, preserve_index=False))
+                light.append(rescored[list(REQUIRED_COLUMNS)])
+
+    store.write_file(source, write)
+    frame = pd.concat(light, ignore_index=True) if light else SAMPLE_SCHEMA.empty_table().to_pandas()
+    rows = summarize(frame, costs, ks=ks, seed=seed)
+    store.write_summary(row.model_dump(mode="json") for row in rows)
+    return Rescored(rows, len(frame), changed)

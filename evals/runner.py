@@ -19,7 +19,7 @@ from evals.adaptive import (
 from evals.adaptive_stats import anytime_rows
 from evals.errors import EvalsError
 from evals.execute import EngineGroup, Executor, LocalExecutor, default_backend, engine_groups
-from evals.finalize import join_items, score_frame, write_results
+from evals.finalize import finalize_by_group, join_items, score_frame, write_results
 from evals.finalize_budgets import write_budget_results
 from evals.generation.base import GenerationBackend
 from evals.generation.registry import backend_named
@@ -114,12 +114,18 @@ def finalize_run(
     store: RunStore, plan: RunPlan, costs: dict[str, CostBasis], judge: JudgeSetup | None = None
 ) -> list[SummaryRow]:
     """Score every stored completion of the plan (then judge, if asked); write samples and summary."""
+    suite = plan.suite
+    if judge is None and not suite.budgets:  # nothing needs all samples at once: one model x task at a time
+        wanted = {(m.label, t.name) for m in plan.models for t in m.tasks}
+        with Scorer() as scorer:
+            items = plan.items_by_key()
+            ks, seed = suite.pass_k, suite.seed
+            return finalize_by_group(store, items, scorer, costs, ks=ks, seed=seed, wanted=wanted)
     with Scorer() as scorer:
         samples = scored_samples(store, plan, scorer)
     if judge is not None:
         questions = {key: item.question for key, item in plan.items_by_key().items()}
         samples = judge_samples(samples, questions, store, judge.options, judge.make_backend, judge.basis)
-    suite = plan.suite
     rows = write_results(store, samples, costs, ks=suite.pass_k, seed=suite.seed)
     if not suite.budgets:
         return rows

@@ -65,3 +65,47 @@ def test_model_names_with_slashes_stay_inside_the_run(tmp_path: Path) -> None:
     path = store.write_part("org/model", "t", [completion("a", 0, model="org/model")])
     assert path is not None and tmp_path in path.parents
     assert store.done_keys() == {("org/model", "t", "a", 0)}
+
+
+def _rows(store: RunStore, task: str = "t") -> list[tuple[object, ...]]:
+    rows = store.read_completions().to_pylist()
+    return sorted((r["item_id"], r["sample_idx"], r["output"], r["error"]) for r in rows if r["task"] == task)
+
+
+def test_compaction_keeps_what_the_parts_read_as(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    failed = Completion(**{**vars(completion("b", 0, "")), "error": "engine died"})
+    # source: retried shard (duplicate "a"/0), a failure then its success on resume, another task beside
+    store.write_part("m", "t", [completion("a", 0, "first"), failed])
+    store.write_part("m", "t", [completion("a", 0, "retry"), completion("b", 0, "fixed")])
+    store.write_part("m", "u", [completion("a", 0, task="u")])
+    before = _rows(store)
+    [group] = [g for g in store.part_groups() if g.task == "t"]
+    assert store.compact(group).num_rows == 2
+    assert len(list(group.directory.glob("part-*.parquet"))) == 1
+    assert _rows(store) == before and ("a", 0, "first", None) in before and ("b", 0, "fixed", None) in before
+    store.write_part("m", "t", [completion("c", 0)])  # written after compaction: still read
+    assert ("m", "t", "c", 0) in store.done_keys() and len(store.done_keys()) == 4
+
+
+def test_part_groups_name_model_and_task(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    store.write_part("org/model", "t", [completion("a", 0, model="org/model")])
+    store.write_part("a-model", "t", [completion("a", 0, model="a-model")])
+    assert [(g.model, g.task) for g in store.part_groups()] == [("a-model", "t"), ("org/model", "t")]
+
+
+def test_compaction_at_a_url_replaces_the_parts_there_too(tmp_path: Path) -> None:
+    # source: issue 16 with issue 4's fsspec run directories (file:// is fsspec's local filesystem)
+    from evals.store import MirroredRunStore, open_store
+
+    url = f"file://{tmp_path}/bucket/run"
+    store = open_store(url)
+    assert isinstance(store, MirroredRunStore)
+    store.write_part("m", "t", [completion("a", 0)])
+    store.write_part("m", "t", [completion("b", 0)])
+    [group] = store.part_groups()
+    store.compact(group)
+    remote = sorted((tmp_path / "bucket/run/parts/m/t").glob("part-*.parquet"))
+    assert len(remote) == 1 and remote[0].name.endswith("-compacted.parquet")
+    assert open_store(url).done_keys() == {("m", "t", "a", 0), ("m", "t", "b", 0)}

@@ -19,8 +19,10 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     import json
 
+    import pyarrow as pa
+
     from evals.errors import EvalsError
-    from evals.finalize import score_frame, write_results
+    from evals.finalize import rescore_by_group
     from evals.run_records import RescoreStamp
     from evals.runner import cost_bases
     from evals.scoring import SCORER_VERSION, Scorer
@@ -32,16 +34,14 @@ def handle(args: argparse.Namespace) -> int:
     manifest = store.read_manifest()
     if manifest is None or not store.samples_path.is_file():
         raise EvalsError(f"{args.run_dir}: not a finished run (needs manifest.json and samples.parquet)")
-    samples = store.read_samples()
     suite = parse_suite(manifest.config, str(store.manifest_path))
     hardware = manifest.hardware.hardware()
-    with Scorer() as scorer:
-        rescored = score_frame(samples, scorer)
-    # samples.parquet is written in score_frame's (model, task, item_id, sample_idx) order.
-    changed = int((rescored["status"].to_numpy() != samples["status"].to_numpy()).sum())
-    rows = write_results(
-        store, rescored, cost_bases(suite, hardware, args.prices), ks=suite.pass_k, seed=suite.seed
-    )
+    costs, ks = cost_bases(suite, hardware, args.prices), suite.pass_k
+    try:  # one model x task at a time: a run of any size rescored in bounded memory
+        with Scorer() as scorer:
+            rows, n_samples, changed = rescore_by_group(store, scorer, costs, ks=ks, seed=suite.seed)
+    except (OSError, pa.ArrowException) as error:
+        raise EvalsError(f"{store.samples_path}: unreadable ({error})") from None
     stamp = RescoreStamp(
         at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), from_version=manifest.scorer_version, to=SCORER_VERSION
     )
@@ -50,5 +50,5 @@ def handle(args: argparse.Namespace) -> int:
         print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
     else:
         print(format_summary(rows))
-        print(f"\nrescored {len(rescored)} samples with scorer {SCORER_VERSION}; {changed} verdicts changed")
+        print(f"\nrescored {n_samples} samples with scorer {SCORER_VERSION}; {changed} verdicts changed")
     return 0

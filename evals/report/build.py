@@ -121,9 +121,10 @@ def write_report(
     write_text(root / "leaderboard.csv", render_csv(board))
     write_text(root / "leaderboard.json", render_json(board))
     pages = []
-    for relative, html in sample_pages(board, samples):
-        write_text(root / relative, html)
-        pages.append(relative)
+    for relative, text in sample_pages(board, samples):
+        write_text(root / relative, text)
+        if relative.endswith(".html"):  # not the pages' data files
+            pages.append(relative)
     # index.html last: a report directory is complete once it is there.
     write_text(root / "index.html", with_budget_section(render_index(board, scatter, bars), extra[1]))
     return pages

@@ -49,12 +49,22 @@ def _sha256(text: str) -> str:
     return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def page(title: str, body: str, *, scripts: Sequence[str] = (), data_blocks: Sequence[str] = ()) -> str:
-    """A complete self-contained page: inline CSS, data blocks, then the given inline scripts."""
-    hashes = " ".join(f"'sha256-{_sha256(script)}'" for script in scripts)
+def page(
+    title: str,
+    body: str,
+    *,
+    scripts: Sequence[str] = (),
+    data_blocks: Sequence[str] = (),
+    script_files: bool = False,
+) -> str:
+    """A complete page: inline CSS, data blocks, then the given inline scripts.
+
+    ``script_files``: the page also loads data files of its own report (same origin) by ``<script src>``.
+    """
+    sources = [f"'sha256-{_sha256(script)}'" for script in scripts] + (["'self'"] if script_files else [])
     policy = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        f"script-src {hashes or chr(39) + 'none' + chr(39)}; base-uri 'none'; form-action 'none'"
+        f"script-src {' '.join(sources) or chr(39) + 'none' + chr(39)}; base-uri 'none'; form-action 'none'"
     )
     return "\n".join(
         [

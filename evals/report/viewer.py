@@ -1,8 +1,12 @@
 """Sample viewer: one page per model x task to read every answer and find extraction errors.
 
-The samples travel as JSON in a ``<script type="application/json">`` block and
+The first ~1 MB of samples travels as JSON in a ``<script type="application/json">``
+block, so the first screen shows at once; the rest (a run of reasoning-length
+outputs is tens of MB per page) follows in data files of the same size beside the
+page, ``<slug>.data/NNN.js``, which ``viewer.js`` loads one after the other with
+``<script>`` elements (``fetch`` of a local file is refused under ``file://``).
 ``viewer.js`` renders one page of rows at a time with DOM APIs and ``textContent``,
-so thousands of samples load fast and no output is ever parsed as HTML.
+so no output is ever parsed as HTML, and filters and search cover the rows loaded so far.
 
 An item is a *disagreement* when the models that answered it judged differ in
 their accuracy on it (the share of their judged samples that are correct): for
@@ -170,6 +174,53 @@ def _figures_phrase(result: TaskResult) -> str:
     return f"; {parts[0]}" + (";\n" + "; ".join(parts[1:]) if parts[1:] else "")
 
 
+# JSON characters of samples per data file: the page's first screen, and each file loaded after it.
+CHUNK_CHARS = 1_000_000
+_ITEM_KEYS = ("prompts", "questions", "votes")
+
+
+def _row_chars(row: list[Any]) -> int:
+    """About the JSON length of a row, without serializing it."""
+    return 16 * len(row) + sum(len(value) for value in row if isinstance(value, str))
+
+
+def split_chunks(data: dict[str, Any], chunk_chars: int = CHUNK_CHARS) -> list[dict[str, Any]]:
+    """The rows of ``page_data`` in pieces of about ``chunk_chars``, each with its new items' data.
+
+    Rows are ordered by item, so each item's prompt travels with the first piece that shows it.
+    """
+    chunks: list[dict[str, Any]] = []
+    size = chunk_chars
+    for row in data["rows"]:
+        if size >= chunk_chars:
+            chunks.append({"rows": [], **{key: {} for key in _ITEM_KEYS}})
+            size = 0
+        chunk, item = chunks[-1], row[0]
+        chunk["rows"].append(row)
+        size += _row_chars(row)
+        if not any(item in other["prompts"] for other in chunks[-2:]):  # rows of an item are adjacent
+            for key in _ITEM_KEYS:
+                chunk[key][item] = data[key].get(item)
+            size += len(data["prompts"].get(item) or "")
+    return chunks or [{"rows": [], **{key: {} for key in _ITEM_KEYS}}]
+
+
+def page_files(slug: str, data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The page's JSON (with the first chunk of rows) and its data files as (name, JS) pairs."""
+    chunks = split_chunks(data)
+    statuses: dict[str, int] = {}
+    for row in data["rows"]:
+        statuses[row[2]] = statuses.get(row[2], 0) + 1
+    names = [f"{slug}.data/{index:03d}.js" for index in range(1, len(chunks))]
+    head = {key: value for key, value in data.items() if key not in ("rows", *_ITEM_KEYS)}
+    inline = {**head, **chunks[0], "n_rows": len(data["rows"]), "statuses": statuses, "chunk_files": names}
+    files = [
+        (name, f"evalsViewerChunk({htmlkit.script_json(chunk)});\n")
+        for name, chunk in zip(names, chunks[1:], strict=True)
+    ]
+    return inline, files
+
+
 def render_page(result: TaskResult, model: str, data: dict[str, Any], siblings: Mapping[str, str]) -> str:
     """One model x task page; ``siblings`` maps the other models to their page of this task."""
     others = " ".join(
@@ -201,11 +252,12 @@ def render_page(result: TaskResult, model: str, data: dict[str, Any], siblings: 
         body,
         scripts=[htmlkit.asset("viewer.js")],
         data_blocks=[htmlkit.json_block("samples-data", data)],
+        script_files=bool(data.get("chunk_files")),
     )
 
 
 def sample_pages(board: Leaderboard, samples: pd.DataFrame) -> Iterator[tuple[str, str]]:
-    """(relative path, HTML) of every model x task page."""
+    """(relative path, text) of every model x task page (``.html``) and of its data files (``.js``)."""
     results = {(row.model, task): result for row in board.rows for task, result in row.tasks.items()}
     for task, task_samples in samples.groupby("task", sort=True):
         models = sorted(map(str, task_samples["model"].unique()))
@@ -218,4 +270,8 @@ def sample_pages(board: Leaderboard, samples: pd.DataFrame) -> Iterator[tuple[st
                 continue
             data = page_data(str(model), str(task), group, votes, models, redacted)
             siblings = {m: href for m, href in pages.items() if m != model}
-            yield result.samples_page, render_page(result, str(model), data, siblings)
+            slug = result.samples_page.removeprefix("samples/").removesuffix(".html")
+            inline, files = page_files(slug, data)
+            for name, script in files:
+                yield f"samples/{name}", script
+            yield result.samples_page, render_page(result, str(model), inline, siblings)

@@ -252,3 +252,39 @@ def test_sample_card_shows_the_question(browser: Any, tmp_path: Path) -> None:
     assert card.locator(".question").text_content() == "Tom has 3 apples. How many?"
     assert card.locator(".question").is_visible()
     assert page.errors == []
+
+
+@pytest.fixture(scope="module")
+def reasoning_report(tmp_path_factory: pytest.TempPathFactory) -> ReportPaths:
+    """source: issue 16, a reasoning model's page: 90 samples of 120 KB traces, ~11 MB of rows."""
+    rows = [
+        sample("r1", "task-a", f"task-a-{i:03d}", "correct" if i % 3 else "incorrect",
+               output=f"<think>{chr(97 + i % 26) * 120_000}</think>The answer is {i}.")
+        for i in range(90)
+    ]  # fmt: skip
+    root = tmp_path_factory.mktemp("reasoning")
+    return build_report([write_run(root / "run", rows)], root / "site")
+
+
+def test_big_page_shows_first_rows_then_loads_the_rest_from_file(
+    browser: Any, reasoning_report: ReportPaths
+) -> None:
+    [path] = reasoning_report.sample_pages
+    assert len(list(path.parent.glob("*.data/*.js"))) > 5
+    page = Page(browser, path)
+    page.page.wait_for_selector("body[data-ready='1']")
+    assert int(page.evaluate("document.body.dataset.shown")) >= 1
+    page.page.wait_for_selector("body[data-complete='1']")
+    assert _counts(page) == (50, 90)
+    page.page.uncheck("#status-filter input[value=correct]")
+    assert _counts(page) == (30, 30)  # the filter covers rows of every data file
+    page.page.check("#status-filter input[value=correct]")
+    page.page.fill("#search", "task-a-087")  # a row of the last data file
+    assert _counts(page) == (1, 1)
+    card = page.page.locator("#samples li").first
+    trace = card.locator("details").nth(1)
+    assert trace.get_attribute("open") is None and trace.locator("pre").text_content() == ""  # folded
+    trace.locator("summary").click()
+    assert trace.locator("pre").text_content() == chr(97 + 87 % 26) * 120_000
+    assert all(url.startswith(reasoning_report.root.as_uri()) for url in page.requests)
+    assert page.errors == []  # no CSP violation, no failed load

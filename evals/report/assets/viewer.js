@@ -1,4 +1,6 @@
-/* Sample viewer: renders rows of the JSON block page by page with DOM APIs and textContent only. */
+/* Sample viewer: renders rows page by page with DOM APIs and textContent only.
+   The first rows come in the page's JSON block; the rest in data files (name.data/NNN.js, each a call of
+   evalsViewerChunk) loaded one after the other by script elements, which work from file://. */
 (function () {
   "use strict";
   var PAGE_SIZE = 50;
@@ -8,7 +10,43 @@
   data.columns.forEach(function (name, i) { col[name] = i; });
   var disagree = new Set(data.disagree);
   var state = { statuses: new Set(), agreement: "all", search: "", page: 0 };
+  var rows = [];
+  var haystacks = [];  // per row, the lower-cased text that search looks in
   var filtered = [];
+  var chunksLoaded = 0;
+  var firstChunk = { rows: data.rows, prompts: data.prompts, questions: data.questions, votes: data.votes };
+  ["prompts", "questions", "votes"].forEach(function (key) { data[key] = {}; });
+
+  function addRows(chunk) {
+    ["prompts", "questions", "votes"].forEach(function (key) { Object.assign(data[key], chunk[key]); });
+    chunk.rows.forEach(function (row) {
+      row.haystack = [row[col.item], row[col.extracted], row[col.gold], row[col.answer]].join("\n").toLowerCase();
+      rows.push(row);
+      if (matches(row)) filtered.push(row);
+    });
+  }
+
+  function loadNextChunk() {
+    if (chunksLoaded >= data.chunk_files.length) {
+      document.body.dataset.complete = "1";
+      return;
+    }
+    var script = document.createElement("script");
+    script.src = data.chunk_files[chunksLoaded];
+    script.onerror = function () {
+      document.getElementById("count").textContent += " (could not load " + script.src + ")";
+    };
+    document.body.appendChild(script);
+  }
+
+  window.evalsViewerChunk = function (chunk) {
+    var before = filtered.length;
+    addRows(chunk);
+    chunksLoaded += 1;
+    // Redraw only while the page on screen is not full; otherwise just the counts change.
+    if (before < (state.page + 1) * PAGE_SIZE) render(); else showCount();
+    loadNextChunk();
+  };
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -18,12 +56,12 @@
   }
 
   function statusFilters() {
-    var present = new Set(data.rows.map(function (row) { return row[col.status]; }));
+    var present = new Set(Object.keys(data.statuses));
     var ordered = STATUS_ORDER.filter(function (s) { return present.has(s); });
     present.forEach(function (s) { if (ordered.indexOf(s) < 0) ordered.push(s); });
     var box = document.getElementById("status-filter");
     ordered.forEach(function (status) {
-      var count = data.rows.filter(function (row) { return row[col.status] === status; }).length;
+      var count = data.statuses[status];
       var label = el("label", "check");
       var input = el("input");
       input.type = "checkbox";
@@ -47,18 +85,19 @@
     var item = row[col.item];
     if (state.agreement === "disagree" && !disagree.has(item)) return false;
     if (state.agreement === "agree" && disagree.has(item)) return false;
-    if (state.search) {
-      var haystack = [item, row[col.extracted], row[col.gold], row[col.answer]].join("\n").toLowerCase();
-      if (haystack.indexOf(state.search) < 0) return false;
-    }
+    if (state.search && row.haystack.indexOf(state.search) < 0) return false;
     return true;
   }
 
-  function block(title, text, open) {
+  function block(title, text) {
+    // Folded, and filled only when opened: a 120 KB reasoning trace costs nothing until read.
     var details = el("details", "fold");
-    if (open) details.open = true;
+    var pre = el("pre");
     details.appendChild(el("summary", null, title));
-    details.appendChild(el("pre", null, text));
+    details.appendChild(pre);
+    details.addEventListener("toggle", function () {
+      if (details.open && !pre.firstChild) pre.textContent = text;
+    });
     return details;
   }
 
@@ -100,9 +139,9 @@
     if (row[col.error]) li.appendChild(el("div", "reason error", row[col.error]));
     li.appendChild(votesLine(row[col.item]));
     var prompt = data.prompts[row[col.item]];
-    li.appendChild(block("Full prompt", prompt === null ? "(none)" : prompt, false));
+    li.appendChild(block("Full prompt", prompt === null || prompt === undefined ? "(none)" : prompt));
     var reasoning = row[col.reasoning];
-    if (reasoning !== null) li.appendChild(block("Reasoning (" + reasoning.length + " characters)", reasoning, false));
+    if (reasoning !== null) li.appendChild(block("Reasoning (" + reasoning.length + " characters)", reasoning));
     li.appendChild(el("div", "label", "Output"));
     li.appendChild(el("pre", "output", row[col.answer]));
     return li;
@@ -118,23 +157,32 @@
     slice.forEach(function (row) { fragment.appendChild(sampleNode(row)); });
     list.replaceChildren(fragment);
     list.start = start + 1;
-    document.getElementById("count").textContent = filtered.length === 0
-      ? "No sample matches the filters (" + data.rows.length + " in all)"
-      : "Samples " + (start + 1) + "-" + (start + slice.length) + " of " + filtered.length +
-        " (" + data.rows.length + " in all), page " + (state.page + 1) + " of " + pages;
+    document.body.dataset.shown = String(slice.length);
+    showCount();
+  }
+
+  function showCount() {
+    var pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
+    var start = state.page * PAGE_SIZE;
+    var shown = Math.min(PAGE_SIZE, Math.max(0, filtered.length - start));
+    var loading = rows.length < data.n_rows ? "; " + rows.length + " of " + data.n_rows + " loaded so far" : "";
+    document.getElementById("count").textContent = (filtered.length === 0
+      ? "No sample matches the filters (" + data.n_rows + " in all"
+      : "Samples " + (start + 1) + "-" + (start + shown) + " of " + filtered.length +
+        " (" + data.n_rows + " in all, page " + (state.page + 1) + " of " + pages) + loading + ")";
     document.getElementById("prev").disabled = state.page === 0;
     document.getElementById("next").disabled = state.page >= pages - 1;
-    document.body.dataset.shown = String(slice.length);
     document.body.dataset.matching = String(filtered.length);
   }
 
   function update(resetPage) {
-    filtered = data.rows.filter(matches);
+    filtered = rows.filter(matches);
     if (resetPage) state.page = 0;
     render();
   }
 
   statusFilters();
+  addRows(firstChunk);
   document.getElementById("agreement").addEventListener("change", function (event) {
     state.agreement = event.target.value;
     update(true);
@@ -149,4 +197,5 @@
   update(true);
   window.__viewerReadyMs = performance.now();
   document.body.dataset.ready = "1";
+  loadNextChunk();
 })();
