@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
@@ -21,6 +22,7 @@ from evals.generation.vllm_backend import EngineSetup, VLLMBackend
 from evals.hardware import Hardware, detect_hardware
 from evals.plan import ModelPlan
 from evals.probes import ProbeRequest, StoredSample, done_probe_keys, probe_requests, write_probe_part
+from evals.profile import Profile
 from evals.progress import TaskProgress
 from evals.records import Completion, SampleKey
 from evals.store import MirroredRunStore, RunStore
@@ -130,6 +132,7 @@ class LocalExecutor:
     backend: BackendFactory = default_backend
     # Adaptive rounds (--until) keep their engines up between calls here; None: close after each group.
     open_backends: dict[tuple[str, str, str], GenerationBackend] | None = None
+    profile: Profile | None = None  # hears engine start and generation time, when given
 
     def hardware(self, tensor_parallel_size: int) -> Hardware:
         return detect_hardware(tensor_parallel_size)
@@ -141,11 +144,18 @@ class LocalExecutor:
 
     def _backend_for(self, group: EngineGroup, seed: int) -> GenerationBackend:
         if self.open_backends is None:
-            return self.backend(group.lead, group.setup, seed)
+            return self._started(group, seed)
         key = engine_key(group.lead)
         if key not in self.open_backends:
-            self.open_backends[key] = self.backend(group.lead, group.setup, seed)
+            self.open_backends[key] = self._started(group, seed)
         return self.open_backends[key]
+
+    def _started(self, group: EngineGroup, seed: int) -> GenerationBackend:
+        with self._phase("engine_start"):
+            return self.backend(group.lead, group.setup, seed)
+
+    def _phase(self, name: str) -> AbstractContextManager[None]:
+        return self.profile.phase(name) if self.profile is not None else nullcontext()
 
     def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
         """Generate missing samples, then their missing budget probes on the same engine."""
@@ -174,10 +184,11 @@ class LocalExecutor:
                 bars = progress_bars(group, pending, quiet, terminal)
                 finished = functools.partial(store_completions, store, bars)
                 try:
-                    if isinstance(backend, VLLMBackend):  # reports tokens as they are generated
-                        backend.generate(requests, finished, functools.partial(show_in_flight, bars))
-                    else:
-                        backend.generate(requests, finished)
+                    with self._phase("generation"):
+                        if isinstance(backend, VLLMBackend):  # reports tokens as they are generated
+                            backend.generate(requests, finished, functools.partial(show_in_flight, bars))
+                        else:
+                            backend.generate(requests, finished)
                 finally:
                     for bar in bars.values():
                         bar.close()
@@ -185,7 +196,8 @@ class LocalExecutor:
             probes = pending_probes(group, store)
             if probes:
                 backend = backend or self._backend_for(group, seed)
-                probe_with(backend, probes, store)
+                with self._phase("generation"):
+                    probe_with(backend, probes, store)
         finally:
             if backend is not None and self.open_backends is None:
                 backend.close()
