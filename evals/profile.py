@@ -1,6 +1,7 @@
 """Where a run's wall time went, phase by phase, for the manifest's ``profile``.
 
-Phases (seconds): ``imports`` (interpreter start to the run's first step), ``model_resolution``,
+Phases (seconds): ``imports`` (interpreter start to the run's first step), ``cluster_start``
+(Ray runs only; it overlaps the next two), ``model_resolution``,
 ``task_loading``, ``engine_start``, ``generation``, ``scoring``, ``writing`` and ``report``, plus
 ``total``. A phase a run did not have (nothing left to generate) is absent, not 0.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 PHASES = (
     "imports",
+    "cluster_start",  # --ray: connecting (or starting a local Ray), while models and tasks load
     "model_resolution",
     "task_loading",
     "engine_start",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -70,8 +71,17 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     imports = process_seconds()
     if imports is not None:
         profile.add("imports", imports)
+    try:
+        return _run_suite(suite, options, profile)
+    finally:
+        finish = getattr(options.executor, "finish", None)  # a cluster's shutdown, maybe under way
+        if finish is not None:
+            finish()
+
+
+def _run_suite(suite: SuiteSpec, options: RunOptions, profile: Profile) -> RunOutcome:
     data_dir = options.data_dir or (Path(suite.data_dir) if suite.data_dir else None)
-    plan = build_plan(suite, data_dir, profile)
+    plan = _plan(suite, data_dir, options.executor, profile)
     if suite.budgets and not isinstance(options.executor, LocalExecutor):
         raise EvalsError("budgets are probed on this machine's engine; drop --ray or --budgets")
     if suite.budgets and any(m.backend == "hf" for m in suite.models):
@@ -110,6 +120,19 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
     record_profile(store, profile)
     run_dir = store.location if isinstance(store, MirroredRunStore) else store.root
     return RunOutcome(run_dir, tuple(rows), generated, probed, profile=profile)
+
+
+def _plan(suite: SuiteSpec, data_dir: Path | None, executor: Executor, profile: Profile) -> RunPlan:
+    """Load tasks and models; an executor that can connect early (Ray) does so meanwhile."""
+    connect_early = getattr(executor, "connect_early", None)
+    if connect_early is None:
+        return build_plan(suite, data_dir, profile)
+    # ray.init mostly waits for its processes to start, so loading overlaps it even on few cores.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        planned = pool.submit(build_plan, suite, data_dir, profile)
+        with profile.phase("cluster_start"):
+            connect_early()
+        return planned.result()
 
 
 def samples_on_engine(model: ModelPlan, plan: RunPlan) -> bool:
