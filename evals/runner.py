@@ -80,18 +80,9 @@ def run_suite(suite: SuiteSpec, options: RunOptions) -> RunOutcome:
 
 
 def _run_suite(suite: SuiteSpec, options: RunOptions, profile: Profile) -> RunOutcome:
+    rules = _refuse_unsupported(suite, options)
     data_dir = options.data_dir or (Path(suite.data_dir) if suite.data_dir else None)
     plan = _plan(suite, data_dir, options.executor, profile)
-    if suite.budgets and not isinstance(options.executor, LocalExecutor):
-        raise EvalsError("budgets are probed on this machine's engine; drop --ray or --budgets")
-    if suite.budgets and any(m.backend == "hf" for m in suite.models):
-        raise EvalsError("budgets are probed with vLLM (offline or served); the hf backend cannot probe")
-    rules = StopRules.of(suite)
-    if rules is not None and (suite.budgets or options.judge):
-        raise EvalsError("--until does not combine with budgets or --judge yet; run them apart")
-    if rules is not None and not isinstance(options.executor, LocalExecutor):
-        # Stopping rules run on this machine's engines only, until the Ray dispatcher can stop mid-run.
-        raise EvalsError("--until runs on this machine's engines for now; drop --ray or --until")
     tensor_parallel = max(m.engine.tensor_parallel_size for m in suite.models)
     detected = options.executor.hardware(tensor_parallel)  # a Ray run probes a worker node
     hardware = _priced_hardware(suite, detected)
@@ -120,6 +111,21 @@ def _run_suite(suite: SuiteSpec, options: RunOptions, profile: Profile) -> RunOu
     record_profile(store, profile)
     run_dir = store.location if isinstance(store, MirroredRunStore) else store.root
     return RunOutcome(run_dir, tuple(rows), generated, probed, profile=profile)
+
+
+def _refuse_unsupported(suite: SuiteSpec, options: RunOptions) -> StopRules | None:
+    """One error for a combination not built yet, before a cluster or engine starts; the stop rules."""
+    if suite.budgets and not isinstance(options.executor, LocalExecutor):
+        raise EvalsError("budgets are probed on this machine's engine; drop --ray or --budgets")
+    if suite.budgets and any(m.backend == "hf" for m in suite.models):
+        raise EvalsError("budgets are probed with vLLM (offline or served); the hf backend cannot probe")
+    rules = StopRules.of(suite)
+    if rules is not None and (suite.budgets or options.judge):
+        raise EvalsError("--until does not combine with budgets or --judge yet; run them apart")
+    if rules is not None and not isinstance(options.executor, LocalExecutor):
+        # Stopping rules run on this machine's engines only, until the Ray dispatcher can stop mid-run.
+        raise EvalsError("--until runs on this machine's engines for now; drop --ray or --until")
+    return rules
 
 
 def _plan(suite: SuiteSpec, data_dir: Path | None, executor: Executor, profile: Profile) -> RunPlan:
