@@ -20,6 +20,7 @@ from evals.errors import EvalsError
 from evals.generation.base import GenerationBackend, GenerationRequest
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
 from evals.hardware import Hardware, detect_hardware
+from evals.part_writer import PartSink, PartWriter
 from evals.plan import ModelPlan
 from evals.probes import ProbeRequest, StoredSample, done_probe_keys, probe_requests, write_probe_part
 from evals.profile import Profile
@@ -98,7 +99,7 @@ def progress_bars(
 
 
 def store_completions(
-    store: RunStore, bars: dict[tuple[str, str], TaskProgress], batch: Sequence[Completion]
+    store: PartSink, bars: dict[tuple[str, str], TaskProgress], batch: Sequence[Completion]
 ) -> None:
     """Write a batch as one part per model x task and advance their bars."""
     by_task: dict[tuple[str, str], list[Completion]] = {}
@@ -182,9 +183,10 @@ class LocalExecutor:
             if requests:
                 backend = self._backend_for(group, seed)
                 bars = progress_bars(group, pending, quiet, terminal)
-                finished = functools.partial(store_completions, store, bars)
                 try:
-                    with self._phase("generation"):
+                    # Parts are written while the engine runs; leaving waits for the last one.
+                    with self._phase("generation"), PartWriter(store) as parts:
+                        finished = functools.partial(store_completions, parts, bars)
                         if isinstance(backend, VLLMBackend):  # reports tokens as they are generated
                             backend.generate(requests, finished, functools.partial(show_in_flight, bars))
                         else:
