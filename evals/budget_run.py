@@ -5,15 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from evals.atomic import atomic_write_json
 from evals.errors import EvalsError
 from evals.execute import EngineGroup, LocalExecutor, engine_groups, pending_requests
 from evals.generation.vllm_backend import resolve_engine_setup
 from evals.hardware import Hardware
 from evals.plan import RunPlan, build_plan
 from evals.probes import done_probe_keys
+from evals.run_records import Manifest
 from evals.runner import RunOutcome, cost_bases, finalize_run
 from evals.store import RunStore
 from evals.suite import parse_suite
@@ -24,7 +23,7 @@ class FinishedRun:
     """A finished run directory with its plan rebuilt from its manifest."""
 
     store: RunStore
-    manifest: dict[str, Any]
+    manifest: Manifest
     plan: RunPlan
     hardware: Hardware
     groups: list[EngineGroup]
@@ -36,10 +35,10 @@ def open_finished_run(run_dir: Path, data_dir: Path | None, budgets: tuple[int, 
     manifest = store.read_manifest()
     if manifest is None or not store.samples_path.is_file():
         raise EvalsError(f"{run_dir}: not a finished run (needs manifest.json and samples.parquet)")
-    suite = parse_suite(manifest["config"], str(store.manifest_path))
+    suite = parse_suite(manifest.config, str(store.manifest_path))
     suite = suite.model_copy(update={"budgets": tuple(sorted({*suite.budgets, *budgets}))})
     plan = build_plan(suite, data_dir or (Path(suite.data_dir) if suite.data_dir else None))
-    hardware = Hardware(**{**manifest["hardware"], "gpu_names": tuple(manifest["hardware"]["gpu_names"])})
+    hardware = manifest.hardware.hardware()
     on_gpu = hardware.accelerator != "cpu-core"
     setups = {m.label: resolve_engine_setup(m.entry.engine, on_gpu) for m in plan.models}
     groups = engine_groups(plan.models, setups)
@@ -64,9 +63,8 @@ def add_budgets(
     probes_before = len(done_probe_keys(store))
     (executor or LocalExecutor()).run(run.groups, store, suite.seed, quiet)
     stamp = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "budgets": list(budgets)}
-    config = {**run.manifest["config"], "budgets": list(suite.budgets)}
-    added = [*run.manifest.get("budgets_added", []), stamp]
-    atomic_write_json(store.manifest_path, {**run.manifest, "config": config, "budgets_added": added})
+    config = {**run.manifest.config, "budgets": list(suite.budgets)}
+    store.update_manifest(config=config, budgets_added=(*run.manifest.budgets_added, stamp))
     rows = finalize_run(store, run.plan, cost_bases(suite, run.hardware, prices))
     return RunOutcome(
         store.root, tuple(rows), generated=0, probed=len(done_probe_keys(store)) - probes_before

@@ -14,7 +14,6 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from evals.atomic import atomic_write_json
 from evals.engine_log import ENGINE_LOG, engine_output_to
 from evals.errors import EvalsError
 from evals.generation.base import GenerationBackend, GenerationRequest
@@ -26,7 +25,7 @@ from evals.probes import ProbeRequest, StoredSample, done_probe_keys, probe_requ
 from evals.profile import Profile
 from evals.progress import TaskProgress
 from evals.records import Completion, SampleKey
-from evals.store import MirroredRunStore, RunStore
+from evals.store import RunStore
 
 BackendFactory = Callable[[ModelPlan, EngineSetup, int], GenerationBackend]
 Pending = dict[tuple[str, str], list[GenerationRequest]]  # (model label, task) -> requests
@@ -212,10 +211,7 @@ def record_sent(store: RunStore, group: EngineGroup, backend: GenerationBackend)
     manifest = store.read_manifest()
     if not sent or manifest is None:
         return
-    manifest["sent"] = {**manifest.get("sent", {}), **{model.label: sent for model in group.models}}
-    atomic_write_json(store.manifest_path, manifest)
-    if isinstance(store, MirroredRunStore):
-        store.upload(store.manifest_path)
+    store.update_manifest(sent={**manifest.sent, **{model.label: sent for model in group.models}})
 
 
 def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:

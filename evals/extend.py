@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from evals.atomic import atomic_write_json
 from evals.budget_run import open_finished_run
 from evals.errors import EvalsError
 from evals.execute import EngineGroup, LocalExecutor, store_completions
@@ -94,8 +93,7 @@ def extend_run(
             _extend_group(factory(group.lead, group.setup, suite.seed), group, requests, store)
             generated += len(requests)
     stamp = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "max_tokens": max_tokens, "continued": generated}
-    extended = [*run.manifest.get("extended", []), stamp]
-    atomic_write_json(store.manifest_path, {**run.manifest, "extended": extended})
+    store.update_manifest(extended=(*run.manifest.extended, stamp))
     rows = finalize_run(store, run.plan, cost_bases(suite, run.hardware, prices))
     return RunOutcome(store.root, tuple(rows), generated)
 

@@ -14,16 +14,11 @@ import pyarrow as pa
 
 from evals.metrics import CostBasis, SummaryRow, summarize
 from evals.records import Item, Status
+from evals.run_records import SAMPLE_COLUMNS, SAMPLE_SCHEMA
 from evals.scoring import Scorer, ScoreRequest
 from evals.store import RunStore
 
 VERDICT_COLUMNS = ("extracted", "correct", "status", "reason")
-
-SAMPLE_COLUMNS = (
-    "record_version", "model", "task", "subtask", "item_id", "sample_idx", "prompt", "output",
-    "reasoning", "extracted", "gold", "answer_type", "choices", "correct", "status", "reason",
-    "prompt_tokens", "completion_tokens", "finish_reason", "engine_seconds", "seed", "error",
-)  # fmt: skip
 
 
 def join_items(completions: pa.Table, items: Mapping[tuple[str, str], Item]) -> pd.DataFrame:
@@ -86,7 +81,8 @@ def write_results(
     seed: int,
 ) -> list[SummaryRow]:
     """Write samples.parquet and summary.json (each atomically); return the summary rows."""
-    store.write_table(store.samples_path, pa.Table.from_pandas(samples, preserve_index=False))
+    table = pa.Table.from_pandas(samples[list(SAMPLE_COLUMNS)], schema=SAMPLE_SCHEMA, preserve_index=False)
+    store.write_table(store.samples_path, table)
     rows = summarize(samples, costs, ks=ks, seed=seed)
     store.write_summary(row.model_dump(mode="json") for row in rows)
     return rows

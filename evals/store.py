@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,6 +34,10 @@ import pyarrow.parquet as pq
 from evals.atomic import atomic_write, atomic_write_json
 from evals.errors import EvalsError
 from evals.records import RECORD_VERSION, Completion
+from evals.run_records import SAMPLE_COLUMNS, SAMPLE_KEY, Manifest, load_manifest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COMPLETION_SCHEMA = pa.schema(
     [
@@ -54,8 +58,6 @@ COMPLETION_SCHEMA = pa.schema(
         ("output_token_ids", pa.list_(pa.int32())),  # null where the backend gives no ids
     ]
 )
-
-SAMPLE_KEY = ("model", "task", "item_id", "sample_idx")
 
 
 def completion_row(completion: Completion) -> dict[str, Any]:
@@ -112,28 +114,70 @@ class RunStore:
     def parts_dir(self, model: str, task: str) -> Path:
         return self.root / "parts" / _safe_component(model) / _safe_component(task)
 
-    def read_manifest(self) -> dict[str, Any] | None:
+    def read_manifest(self) -> Manifest | None:
+        """The run's manifest (None before a run started here); EvalsError when unreadable."""
         if not self.manifest_path.is_file():
             return None
         try:
-            data: dict[str, Any] = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
             raise EvalsError(f"{self.manifest_path}: unreadable manifest ({error})") from None
-        return data
+        return load_manifest(data, str(self.manifest_path))
 
-    def open_for(self, manifest: dict[str, Any]) -> None:
+    def write_manifest(self, manifest: Manifest) -> None:
+        atomic_write_json(self.manifest_path, manifest.to_json())
+
+    def update_manifest(self, **changes: Any) -> Manifest:
+        """Rewrite the manifest with ``changes`` (typed field values); returns the new one."""
+        manifest = self.read_manifest()
+        if manifest is None:
+            raise EvalsError(f"{self.root}: no manifest.json to update")
+        updated = type(manifest).model_validate({**dict(manifest), **changes})
+        self.write_manifest(updated)
+        return updated
+
+    def open_for(self, manifest: Manifest) -> None:
         """Start a run, or check that an existing one is the same config, then write the manifest."""
         existing = self.read_manifest()
-        if existing is not None and existing.get("config_hash") != manifest["config_hash"]:
+        if existing is not None and existing.config_hash != manifest.config_hash:
             raise EvalsError(
                 f"{self.root} holds a run of a different config "
-                f"(hash {str(existing.get('config_hash'))[:12]} vs {manifest['config_hash'][:12]}); "
+                f"(hash {existing.config_hash[:12]} vs {manifest.config_hash[:12]}); "
                 "choose another --out"
             )
         if existing is not None:
-            manifest = {**manifest, "created": existing.get("created", manifest.get("created"))}
-            manifest["resumed"] = [*existing.get("resumed", []), time.strftime("%Y-%m-%dT%H:%M:%S%z")]
-        atomic_write_json(self.manifest_path, manifest)
+            resumed = (*existing.resumed, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+            manifest = manifest.model_copy(update={"created": existing.created, "resumed": resumed})
+        self.write_manifest(manifest)
+
+    def read_samples(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """``samples.parquet`` as a frame of ``SampleRecord`` columns (or ``columns`` of them).
+
+        EvalsError when unreadable, missing a column, or written by a newer evals.
+        """
+        import pandas as pd
+
+        wanted = list(columns or SAMPLE_COLUMNS)
+        unknown = sorted(set(wanted) - set(SAMPLE_COLUMNS))
+        if unknown:
+            raise ValueError(f"not sample columns: {', '.join(unknown)}")
+        reading = list(dict.fromkeys([*wanted, "record_version"]))
+        try:
+            stored = pq.read_schema(self.samples_path).names
+            frame = pd.read_parquet(self.samples_path, columns=[name for name in reading if name in stored])
+        except (OSError, ValueError, pa.ArrowException) as error:
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise EvalsError(f"{self.samples_path}: unreadable ({first_line})") from None
+        missing = [name for name in reading if name not in stored]
+        if missing:
+            raise EvalsError(f"{self.samples_path}: not a samples file (no {', '.join(missing)} column)")
+        newest = int(frame["record_version"].max()) if len(frame) else RECORD_VERSION
+        if newest > RECORD_VERSION:
+            raise EvalsError(
+                f"{self.samples_path}: written by a newer evals (record version {newest}; "
+                f"this one reads up to {RECORD_VERSION}): upgrade evals"
+            )
+        return frame[wanted]
 
     def write_part(self, model: str, task: str, completions: Sequence[Completion]) -> Path | None:
         """Append finished completions as a new part file (atomic); returns its path."""
@@ -256,8 +300,8 @@ class MirroredRunStore(RunStore):
         filesystem.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
         filesystem.put(str(path), target)
 
-    def open_for(self, manifest: dict[str, Any]) -> None:
-        super().open_for(manifest)
+    def write_manifest(self, manifest: Manifest) -> None:
+        super().write_manifest(manifest)
         self.upload(self.manifest_path)
 
     def write_part(self, model: str, task: str, completions: Sequence[Completion]) -> Path | None:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from evals.errors import ConfigError, field_problems
+from evals.records import AnswerType
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]*$")
 
@@ -133,7 +134,7 @@ class ProbeSpec(_Spec):
     """Forced-answer probes of reasoning budgets: how they ask for the answer."""
 
     max_tokens: int = Field(32, ge=1, le=256)
-    closing: dict[Literal["number", "math", "choice", "text"], str] = Field(default_factory=dict)
+    closing: dict[AnswerType, str] = Field(default_factory=dict)
 
 
 class HardwareSpec(_Spec):

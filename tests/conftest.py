@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from evals.run_records import Manifest, load_manifest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # A few dozen items per benchmark, shipped with the tests (sources and licences in its README).
@@ -114,3 +117,9 @@ def kill_once_stored(
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def run_manifest(config_hash: str, created: str = "now") -> Manifest:
+    """A complete manifest (the v1-replay fixture's) with another config hash and creation time."""
+    data = json.loads((REPO_ROOT / "tests/fixtures/runs/v1-replay/manifest.json").read_text(encoding="utf-8"))
+    return load_manifest({**data, "config_hash": config_hash, "created": created}, "test manifest")

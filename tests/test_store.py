@@ -7,6 +7,7 @@ import pytest
 from evals.errors import EvalsError
 from evals.records import Completion, SampleKey
 from evals.store import RunStore
+from tests.conftest import run_manifest
 
 
 def completion(item: str, sample: int, output: str = "42", model: str = "m", task: str = "t") -> Completion:
@@ -51,12 +52,12 @@ def test_leftover_temporary_files_are_ignored(tmp_path: Path) -> None:
 
 def test_reopening_with_a_different_config_is_refused(tmp_path: Path) -> None:
     store = RunStore(tmp_path)
-    store.open_for({"config_hash": "a" * 64, "created": "then"})
-    store.open_for({"config_hash": "a" * 64, "created": "now"})
+    store.open_for(run_manifest("a" * 64, created="then"))
+    store.open_for(run_manifest("a" * 64, created="now"))
     manifest = store.read_manifest()
-    assert manifest is not None and manifest["created"] == "then" and len(manifest["resumed"]) == 1
+    assert manifest is not None and manifest.created == "then" and len(manifest.resumed) == 1
     with pytest.raises(EvalsError, match="different config"):
-        store.open_for({"config_hash": "b" * 64})
+        store.open_for(run_manifest("b" * 64))
 
 
 def test_model_names_with_slashes_stay_inside_the_run(tmp_path: Path) -> None:

@@ -38,16 +38,16 @@ def register(subparsers: Any) -> None:
 
 
 def compare_models(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from evals.metrics import paired_comparison
+    from evals.store import RunStore
 
     if args.n_bootstrap < 1:
         raise EvalsError(f"--n-bootstrap must be at least 1, got {args.n_bootstrap}")
     path = args.run_dir / "samples.parquet"
     if not path.is_file():
         raise EvalsError(f"no samples.parquet in {args.run_dir} (is it a run folder?)")
-    samples = pd.read_parquet(path, columns=["model", "task", "item_id", "correct"])
+    samples = RunStore(args.run_dir).read_samples(["model", "task", "item_id", "correct"])
     models = sorted(map(str, samples["model"].unique()))
     for model in (args.a, args.b):
         if model not in models:
@@ -81,12 +81,15 @@ def compare_models(args: argparse.Namespace) -> int:
 
 def _adaptive_record(run_dir: Path) -> dict[str, Any] | None:
     """The manifest's ``adaptive`` section (a run under --until), if any."""
+    from evals.errors import EvalsError
+    from evals.store import RunStore
+
     try:
-        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        manifest = RunStore(run_dir).read_manifest()
+    except EvalsError:
         return None
-    record = manifest.get("adaptive") if isinstance(manifest, dict) else None
-    return record if isinstance(record, dict) and "orders" in record else None
+    record = manifest.adaptive if manifest is not None else None
+    return record if record is not None and "orders" in record else None
 
 
 def _anytime(comparison: PairedComparison, samples: Any, adaptive: dict[str, Any]) -> PairedComparison:

@@ -19,12 +19,9 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     import json
 
-    import pandas as pd
-
-    from evals.atomic import atomic_write_json
     from evals.errors import EvalsError
     from evals.finalize import score_frame, write_results
-    from evals.hardware import Hardware
+    from evals.run_records import RescoreStamp
     from evals.runner import cost_bases
     from evals.scoring import SCORER_VERSION, Scorer
     from evals.store import RunStore
@@ -35,12 +32,9 @@ def handle(args: argparse.Namespace) -> int:
     manifest = store.read_manifest()
     if manifest is None or not store.samples_path.is_file():
         raise EvalsError(f"{args.run_dir}: not a finished run (needs manifest.json and samples.parquet)")
-    try:
-        samples = pd.read_parquet(store.samples_path)
-    except (OSError, ValueError) as error:
-        raise EvalsError(f"{store.samples_path}: unreadable ({error})") from None
-    suite = parse_suite(manifest["config"], str(store.manifest_path))
-    hardware = Hardware(**{**manifest["hardware"], "gpu_names": tuple(manifest["hardware"]["gpu_names"])})
+    samples = store.read_samples()
+    suite = parse_suite(manifest.config, str(store.manifest_path))
+    hardware = manifest.hardware.hardware()
     with Scorer() as scorer:
         rescored = score_frame(samples, scorer)
     # samples.parquet is written in score_frame's (model, task, item_id, sample_idx) order.
@@ -48,12 +42,10 @@ def handle(args: argparse.Namespace) -> int:
     rows = write_results(
         store, rescored, cost_bases(suite, hardware, args.prices), ks=suite.pass_k, seed=suite.seed
     )
-    previous = manifest.get("scorer_version")
-    stamp = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "from": previous, "to": SCORER_VERSION}
-    atomic_write_json(
-        store.manifest_path,
-        {**manifest, "scorer_version": SCORER_VERSION, "rescored": [*manifest.get("rescored", []), stamp]},
+    stamp = RescoreStamp(
+        at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), from_version=manifest.scorer_version, to=SCORER_VERSION
     )
+    store.update_manifest(scorer_version=SCORER_VERSION, rescored=(*manifest.rescored, stamp))
     if args.json:
         print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
     else:

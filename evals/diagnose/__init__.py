@@ -25,6 +25,7 @@ from evals.diagnose.rerun import BackendFactory, RerunResult, nondeterminism_cau
 from evals.errors import EvalsError
 from evals.metrics import SummaryRow
 from evals.published import PublishedScores, PublishedScoreSpec, Standing, load_published, standing
+from evals.run_records import Manifest
 
 __all__ = ["Cause", "CellDiagnosis", "RerunResult", "diagnose_run"]
 
@@ -62,7 +63,9 @@ def diagnose_run(
     from evals.report.merge import load_run
 
     run = load_run(run_dir, run_dir.name)
-    manifest = run.manifest or {}
+    manifest = run.manifest
+    if rerun > 0 and manifest is None:
+        raise EvalsError(f"{run_dir}: no manifest.json, so its items cannot be re-run")
     table = published or load_published()
     rows = [r for r in run.summary if model in (None, r.model) and task in (None, r.task)]
     if not rows:
@@ -70,13 +73,14 @@ def diagnose_run(
     extra: dict[str, Any] = {"backend": backend} if backend is not None else {}
     diagnoses = []
     for row in rows:
-        ref = ((manifest.get("models") or {}).get(row.model) or {}).get("ref")
+        recorded = manifest.models.get(row.model) if manifest is not None else None
+        ref = recorded.ref if recorded is not None else None
         entry = table.headline(ref, row.task)
         if entry is None:
             continue
         samples = run.samples[(run.samples["model"] == row.model) & (run.samples["task"] == row.task)]
         rerun_cell: Rerun | None = None
-        if rerun > 0:
+        if rerun > 0 and manifest is not None:
             rerun_cell = lambda s: rerun_items(run_dir, manifest, s, rerun, data_dir, **extra)  # noqa: E731
         diagnoses.append(_diagnose_cell(row, ref, entry, samples, manifest, rerun_cell))
     return diagnoses
@@ -87,15 +91,17 @@ def _diagnose_cell(
     ref: str | None,
     entry: PublishedScoreSpec,
     samples: pd.DataFrame,
-    manifest: dict[str, Any],
+    manifest: Manifest | None,
     rerun: Rerun | None,
 ) -> CellDiagnosis:
     where = standing(entry.fraction, row.ci_low, row.ci_high)
     gap = entry.fraction - row.accuracy if row.accuracy is not None else None
     causes: tuple[Cause, ...] = ()
     if where in ("above", "below") and gap is not None:
-        generation = ((manifest.get("models") or {}).get(row.model) or {}).get("generation") or {}
-        max_tokens = ((manifest.get("tasks") or {}).get(row.task) or {}).get("max_tokens")
+        model_record = manifest.models.get(row.model) if manifest is not None else None
+        task_record = manifest.tasks.get(row.task) if manifest is not None else None
+        generation = model_record.generation if model_record is not None else {}
+        max_tokens = task_record.max_tokens if task_record is not None else None
         found = [
             protocol_cause(generation, max_tokens, entry),
             truncation_cause(samples, gap),

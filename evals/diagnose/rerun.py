@@ -7,7 +7,7 @@ difference comes from the engine (batch shape, threads, kernels), not from the c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from evals.generation.base import GenerationBackend
 from evals.generation.vllm_backend import EngineSetup, resolve_engine_setup
 from evals.plan import ModelPlan, build_plan
 from evals.records import Completion
+from evals.run_records import Manifest
 from evals.store import completion_row
 from evals.suite import parse_suite
 
@@ -35,26 +36,26 @@ class RerunResult:
     accuracy_rerun: float | None
 
 
-def _one_cell_suite(manifest: Mapping[str, Any], label: str, task: str, source: str) -> Any:
+def _one_cell_suite(manifest: Manifest, label: str, task: str, source: str) -> Any:
     """The run's suite cut down to one model entry and one task."""
-    suite = parse_suite(manifest["config"], source)
+    suite = parse_suite(manifest.config, source)
     data = suite.model_dump(mode="json")
     data["models"] = [m.model_dump(mode="json") for m in suite.models if m.label == label]
     data["tasks"] = [t.model_dump(mode="json") for t in suite.tasks if t.name == task]
     return parse_suite(data, source)
 
 
-def _setup(manifest: Mapping[str, Any], model: ModelPlan) -> EngineSetup:
-    recorded = (manifest.get("models") or {}).get(model.label, {}).get("engine_setup")
-    if isinstance(recorded, dict):
-        return EngineSetup(**recorded)
-    on_gpu = (manifest.get("hardware") or {}).get("accelerator") != "cpu-core"
+def _setup(manifest: Manifest, model: ModelPlan) -> EngineSetup:
+    entry = manifest.models.get(model.label)
+    if entry is not None and entry.engine_setup is not None:
+        return EngineSetup(**entry.engine_setup)
+    on_gpu = manifest.hardware.accelerator != "cpu-core"
     return resolve_engine_setup(model.entry.engine, on_gpu)
 
 
 def rerun_items(
     run_dir: Path,
-    manifest: Mapping[str, Any],
+    manifest: Manifest,
     stored: pd.DataFrame,
     n: int,
     data_dir: Path | None,

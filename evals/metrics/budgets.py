@@ -119,7 +119,9 @@ def budget_points(run_dir: Path, points: Sequence[tuple[str, int | None]]) -> tu
 
     The answers at a budget are :func:`budget_frame`'s; a point twice is one model.
     """
-    samples = pd.read_parquet(run_dir / "samples.parquet")
+    from evals.store import RunStore
+
+    samples = RunStore(run_dir).read_samples()
     budgets = {b for _, b in points if b is not None}
     probes_path = run_dir / "probes.parquet"
     if budgets and not probes_path.is_file():

@@ -41,9 +41,9 @@ def budget_points(merged: MergedRuns) -> list[BudgetPoint]:
         rows = [row for row in read_summary(run.path / "summary.json") if row.budget is not None]
         if not rows:
             continue
-        caps = (run.manifest or {}).get("tasks", {})
+        caps = run.manifest.tasks if run.manifest is not None else {}
         for own in run.summary:
-            cap = caps.get(own.task, {}).get("max_tokens")
+            cap = caps[own.task].max_tokens if own.task in caps else None
             mine = [r for r in rows if (r.model, r.task) == (own.model, own.task)]
             points += [BudgetPoint(r, int(r.budget or 0), False) for r in mine]
             if cap is not None and mine:

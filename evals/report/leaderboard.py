@@ -372,12 +372,21 @@ def _why_not_plotted(row: LeaderboardRow) -> str:
 
 
 def _run_info(run: Run) -> RunInfo:
-    manifest = run.manifest or {}
+    manifest = run.manifest
+    if manifest is None:
+        return RunInfo(
+            run_id=run.run_id,
+            created=None,
+            evals_version=None,
+            scorer_version=None,
+            config_hash=None,
+            manifest=None,
+        )
     return RunInfo(
         run_id=run.run_id,
-        created=manifest.get("created"),
-        evals_version=manifest.get("evals_version"),
-        scorer_version=manifest.get("scorer_version"),
-        config_hash=manifest.get("config_hash"),
-        manifest=run.manifest,
+        created=manifest.created,
+        evals_version=manifest.evals_version,
+        scorer_version=manifest.scorer_version,
+        config_hash=manifest.config_hash,
+        manifest=manifest.to_json(),
     )

@@ -23,6 +23,7 @@ import pandas as pd
 
 from evals.errors import EvalsError
 from evals.metrics import SummaryRow, read_summary
+from evals.run_records import Manifest, load_manifest
 
 REQUIRED_SAMPLE_COLUMNS = (
     "model",
@@ -59,7 +60,7 @@ class Run:
 
     run_id: str
     path: Path
-    manifest: dict[str, Any] | None
+    manifest: Manifest | None
     summary: tuple[SummaryRow, ...]
     samples: pd.DataFrame
 
@@ -107,16 +108,14 @@ def load_run(path: Path, run_id: str) -> Run:
     return Run(run_id, path, manifest, summary, samples.assign(run_id=run_id))
 
 
-def _read_manifest(path: Path) -> dict[str, Any] | None:
+def _read_manifest(path: Path) -> Manifest | None:
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise EvalsError(f"{path}: unreadable manifest ({error})") from None
-    if not isinstance(data, dict):
-        raise EvalsError(f"{path}: a manifest is a JSON object, got {type(data).__name__}")
-    return data
+    return load_manifest(data, str(path))
 
 
 def _read_samples(path: Path) -> pd.DataFrame:
@@ -200,10 +199,10 @@ def _check_labels(runs: Sequence[Run]) -> None:
     """One model label in two runs must name one setup (same model, weights and decoding)."""
     seen: dict[str, tuple[str, dict[str, Any]]] = {}
     for run in runs:
-        entries = (run.manifest or {}).get("models", {})
+        entries = run.manifest.models if run.manifest is not None else {}
         for model in sorted({row.model for row in run.summary}):
-            entry = entries.get(model) if isinstance(entries, dict) else None
-            identity = {f: entry.get(f) for f in MODEL_IDENTITY_FIELDS} if isinstance(entry, dict) else {}
+            entry = entries.get(model)
+            identity = {f: getattr(entry, f) for f in MODEL_IDENTITY_FIELDS} if entry is not None else {}
             if model not in seen:
                 seen[model] = (run.run_id, identity)
                 continue
@@ -224,21 +223,19 @@ def _manifest_warnings(runs: Sequence[Run]) -> list[str]:
         for run in runs
         if run.manifest is None
     ]
-    with_manifest = [run for run in runs if run.manifest is not None]
+    with_manifest = [(run.run_id, run.manifest) for run in runs if run.manifest is not None]
     for field in ("scorer_version", "record_version"):
-        values = {run.run_id: (run.manifest or {}).get(field) for run in with_manifest}
+        values = {run_id: getattr(manifest, field) for run_id, manifest in with_manifest}
         if len(set(map(str, values.values()))) > 1:
             listed = ", ".join(f"{run_id}: {value}" for run_id, value in values.items())
             warnings.append(f"runs have different {field.replace('_', ' ')}s ({listed}); rescore them alike")
-    tasks = sorted({t for run in with_manifest for t in (run.manifest or {}).get("tasks", {})})
+    tasks = sorted({task for _, manifest in with_manifest for task in manifest.tasks})
     for task in tasks:
         described = {
-            run.run_id: (run.manifest or {})["tasks"][task]
-            for run in with_manifest
-            if task in (run.manifest or {}).get("tasks", {})
+            run_id: manifest.tasks[task] for run_id, manifest in with_manifest if task in manifest.tasks
         }
         for field in TASK_IDENTITY_FIELDS:
-            values = {run_id: entry.get(field) for run_id, entry in described.items()}
+            values = {run_id: getattr(entry, field) for run_id, entry in described.items()}
             if len(set(map(str, values.values()))) > 1:
                 listed = ", ".join(f"{run_id}: {_short(value)}" for run_id, value in values.items())
                 warnings.append(f"task {task}: runs differ in {field} ({listed})")

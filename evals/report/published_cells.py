@@ -14,9 +14,8 @@ def published_by_cell(
     """(model label, task) -> the published figure for the label's model alias (from its manifest)."""
     refs: dict[str, str] = {}
     for run in merged.runs:
-        for label, model in ((run.manifest or {}).get("models") or {}).items():
-            if isinstance(model, dict) and isinstance(model.get("ref"), str):
-                refs.setdefault(label, model["ref"])
+        for label, model in (run.manifest.models if run.manifest is not None else {}).items():
+            refs.setdefault(label, model.ref)
     found = {(row.model, row.task): table.headline(refs.get(row.model), row.task) for row in merged.summary}
     return {key: entry for key, entry in found.items() if entry is not None}
 

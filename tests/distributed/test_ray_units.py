@@ -26,6 +26,7 @@ from evals.generation.base import GenerationRequest, SamplingSettings
 from evals.net import is_loopback
 from evals.records import ChatMessage, Completion, Item, Prompt, SampleKey
 from evals.store import RunStore
+from tests.conftest import run_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -281,17 +282,18 @@ def test_a_run_at_an_fsspec_url_is_mirrored_and_resumed_from_the_url(tmp_path: P
     url = f"file://{tmp_path}/bucket/run"
     first = open_store(url)
     assert isinstance(first, MirroredRunStore) and first.location == url
-    first.open_for({"config_hash": "abc", "created": "then"})
+    first.open_for(run_manifest("abc", created="then"))
     first.write_part("m", "t", [completion("a", "1"), completion("b", "", "OOM")])
     assert (tmp_path / "bucket" / "run" / "manifest.json").is_file()
     assert len(list((tmp_path / "bucket" / "run" / "parts").glob("*/*/part-*.parquet"))) == 1
 
     second = open_store(url)  # a new driver, e.g. after the first one died: a fresh local folder
     assert second.root != first.root and second.done_keys() == {("m", "t", "a", 0)}
-    second.open_for({"config_hash": "abc", "created": "now"})
-    assert second.read_manifest() is not None and second.read_manifest()["created"] == "then"
+    second.open_for(run_manifest("abc", created="now"))
+    reopened = second.read_manifest()
+    assert reopened is not None and reopened.created == "then"
     with pytest.raises(EvalsError, match="different config"):
-        open_store(url).open_for({"config_hash": "xyz"})
+        open_store(url).open_for(run_manifest("xyz"))
 
 
 @pytest.mark.parametrize("out", ["runs/x", "/abs/run", Path("rel/run")])

@@ -102,20 +102,29 @@ def manifest_for(samples: pd.DataFrame, scorer_version: str = "test-1", **extra:
             "max_tokens": 512,
         }
     models = {
-        str(m): {"ref": str(m), "path_or_id": f"/models/{m}", "weights_sha256": "0" * 64,
-                 "generation": {"samples": 1, "temperature": 0.0, "seed": 0}}
+        str(m): {"ref": str(m), "kind": "path", "path_or_id": f"/models/{m}", "source": None,
+                 "weights_sha256": "0" * 64, "generation": {"samples": 1, "temperature": 0.0, "seed": 0},
+                 "engine": {}, "engine_setup": None}
         for m in sorted(set(samples["model"]))
     }  # fmt: skip
     manifest = {
         "record_version": 1,
         "evals_version": "0.1.0",
         "created": "2025-01-01T00:00:00+0000",
+        "command": ["evals", "run"],
         "config": {"name": "test-suite"},
         "config_hash": hashlib.sha256(json.dumps(sorted(tasks)).encode()).hexdigest(),
         "scorer_version": scorer_version,
         "versions": {"evals": "0.1.0", "python": "3.11"},
         "seeds": {"suite": 0},
-        "hardware": {"accelerator": "test-cpu", "count": 1, "cpu_model": "Test CPU"},
+        "hardware": {
+            "accelerator": "test-cpu",
+            "count": 1,
+            "gpu_names": [],
+            "cpu_model": "Test CPU",
+            "cpu_cores": 1,
+            "platform": "test",
+        },  # fmt: skip
         "models": models,
         "tasks": tasks,
     }

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from evals.records import ANSWER_TYPES, Status, Verdict
-from evals.scoring import Scorer, ScoreRequest
+from evals.scoring import Scorer, ScoreRequest, rule_for
 
 CASES_DIR = Path(__file__).parent / "cases"
 REQUIRED_KEYS = {"id", "answer_type", "output", "gold", "status", "source"}
@@ -63,6 +63,7 @@ def test_case(case: dict[str, Any], verdicts: dict[str, Verdict]) -> None:
         assert case["reason_contains"] in (verdict.reason or ""), (case["source"], verdict)
     if verdict.status is not Status.CORRECT:
         assert verdict.reason, "every non-correct verdict says why"
+    assert verdict.status in rule_for(case["answer_type"]).statuses, "a status its rule declares"
 
 
 def test_case_table_is_complete() -> None:

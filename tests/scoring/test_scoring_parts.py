@@ -111,7 +111,9 @@ GOLDS: list[tuple[str, AnswerType, tuple[str, ...], bool, str]] = [
 def test_parse_gold(
     gold: str, answer_type: AnswerType, choices: tuple[str, ...], usable: bool, source: str
 ) -> None:
-    assert parse_gold(gold, answer_type, choices) is usable, source
+    parsed = parse_gold(gold, answer_type, choices)
+    assert parsed.usable is usable, source
+    assert (parsed.problem is None) is usable and parsed.gold == gold, source
 
 
 QUICK = [
