@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evals.errors import EvalsError
-from evals.execute import EngineGroup, LocalExecutor, engine_groups, pending_requests
+from evals.execute import EngineGroup, Executor, LocalExecutor, engine_groups, pending_requests
 from evals.generation.vllm_backend import resolve_engine_setup
 from evals.hardware import Hardware
 from evals.plan import RunPlan, build_plan
@@ -15,7 +15,7 @@ from evals.probes import done_probe_keys
 from evals.run_records import Manifest
 from evals.runner import RunOutcome, cost_bases, finalize_run
 from evals.store import RunStore
-from evals.suite import parse_suite
+from evals.suite import SuiteSpec, parse_suite
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def open_finished_run(run_dir: Path, data_dir: Path | None, budgets: tuple[int, 
     manifest = store.read_manifest()
     if manifest is None or not store.samples_path.is_file():
         raise EvalsError(f"{run_dir}: not a finished run (needs manifest.json and samples.parquet)")
-    suite = parse_suite(manifest.config, str(store.manifest_path))
+    suite = with_extended_cap(parse_suite(manifest.config, str(store.manifest_path)), manifest)
     suite = suite.model_copy(update={"budgets": tuple(sorted({*suite.budgets, *budgets}))})
     plan = build_plan(suite, data_dir or (Path(suite.data_dir) if suite.data_dir else None))
     hardware = manifest.hardware.hardware()
@@ -48,6 +48,20 @@ def open_finished_run(run_dir: Path, data_dir: Path | None, budgets: tuple[int, 
     return FinishedRun(store, manifest, plan, hardware, groups)
 
 
+def with_extended_cap(suite: SuiteSpec, manifest: Manifest) -> SuiteSpec:
+    """The suite at the cap of the run's last ``evals extend`` (recorded in the manifest), if any."""
+    if not manifest.extended:
+        return suite
+    cap = max(int(stamp["max_tokens"]) for stamp in manifest.extended)
+    models = []
+    for entry in suite.models:
+        # The run's cap is max_completion_tokens where the entry sets it (see TaskPlan.max_tokens).
+        field = "max_completion_tokens" if entry.generation.max_completion_tokens else "max_tokens"
+        generation = entry.generation.model_copy(update={field: cap})
+        models.append(entry.model_copy(update={"generation": generation}))
+    return suite.model_copy(update={"models": tuple(models)})
+
+
 def add_budgets(
     run_dir: Path,
     budgets: tuple[int, ...],
@@ -55,9 +69,12 @@ def add_budgets(
     data_dir: Path | None = None,
     prices: Path | None = None,
     quiet: bool = False,
-    executor: LocalExecutor | None = None,
+    executor: Executor | None = None,
 ) -> RunOutcome:
-    """Probe ``run_dir`` at ``budgets`` (with its own), rewrite its summary; ``generated`` is 0."""
+    """Probe ``run_dir`` at ``budgets`` (with its own), rewrite its summary; ``generated`` is 0.
+
+    ``executor`` runs the probes: this machine's engine by default, or Ray shards.
+    """
     run = open_finished_run(run_dir, data_dir, budgets)
     store, suite = run.store, run.plan.suite
     probes_before = len(done_probe_keys(store))

@@ -21,7 +21,14 @@ from evals.generation.vllm_backend import EngineSetup, VLLMBackend
 from evals.hardware import Hardware, detect_hardware
 from evals.part_writer import PartSink, PartWriter
 from evals.plan import ModelPlan
-from evals.probes import ProbeRequest, StoredSample, done_probe_keys, probe_requests, write_probe_part
+from evals.probes import (
+    ProbeCompletion,
+    ProbeRequest,
+    StoredSample,
+    done_probe_keys,
+    probe_requests,
+    write_probe_part,
+)
 from evals.profile import Profile
 from evals.progress import TaskProgress
 from evals.records import Completion, SampleKey
@@ -198,7 +205,7 @@ class LocalExecutor:
             if probes:
                 backend = backend or self._backend_for(group, seed)
                 with self._phase("generation"):
-                    probe_with(backend, probes, store)
+                    probe_with(backend, probes, functools.partial(write_probe_part, store))
         finally:
             if backend is not None and self.open_backends is None:
                 backend.close()
@@ -235,6 +242,7 @@ def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:
             output_token_ids=None if row["output_token_ids"] is None else tuple(row["output_token_ids"]),
             completion_tokens=int(row["completion_tokens"]),
             finished=row["finish_reason"] == "stop",
+            reasoning=row["reasoning"],
         )
         for row in store.read_completions().to_pylist()
         if row["error"] is None
@@ -253,11 +261,15 @@ def pending_probes(group: EngineGroup, store: RunStore) -> list[ProbeRequest]:
     ]  # fmt: skip
 
 
-def probe_with(backend: GenerationBackend, probes: Sequence[ProbeRequest], store: RunStore) -> None:
-    """Run probes on a backend that can (offline vLLM, replay); one clear error on others."""
+def probe_with(
+    backend: GenerationBackend,
+    probes: Sequence[ProbeRequest],
+    on_finished: Callable[[Sequence[ProbeCompletion]], None],
+) -> None:
+    """Run probes on a backend that can (offline vLLM, served, hf, replay); one clear error on others."""
     probe = getattr(backend, "probe", None)
     if probe is None:
         raise EvalsError(
             f"budget probes need a backend that continues token ids; {type(backend).__name__} cannot"
         )
-    probe(probes, functools.partial(write_probe_part, store))
+    probe(probes, on_finished)

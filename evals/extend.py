@@ -76,11 +76,13 @@ def extend_run(
     executor: LocalExecutor | None = None,
 ) -> RunOutcome:
     """Continue every truncated sample of a finished run to ``max_tokens``; ``generated`` counts them."""
-    run = open_finished_run(run_dir, data_dir)
+    run = open_finished_run(run_dir, data_dir)  # at the cap of its last extension, if any
     store, suite = run.store, run.plan.suite
+    # Extending again to the same cap continues nothing (or what a killed extension left).
+    again = max_tokens in {int(stamp["max_tokens"]) for stamp in run.manifest.extended}
     for model in run.plan.models:
         for task in model.tasks:
-            if task.max_tokens >= max_tokens:
+            if task.max_tokens > max_tokens or (task.max_tokens == max_tokens and not again):
                 raise EvalsError(
                     f"--max-tokens {max_tokens} is not above the run's max_tokens {task.max_tokens} "
                     f"({model.label} on {task.name})"

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from evals.atomic import atomic_write
 from evals.errors import EvalsError
-from evals.records import AnswerType, Prompt, SampleKey
+from evals.records import AnswerType, Completion, Prompt, SampleKey
 from evals.store import MirroredRunStore, RunStore
 
 ProbeKind = Literal["budget", "fidelity"]
@@ -40,6 +40,7 @@ DEFAULT_CLOSING: dict[AnswerType, str] = {
     "text": "\n\nTime is up. The final answer is: ",
 }
 THINK_CLOSE = "\n</think>"
+THINK_OPEN = "<think>\n"
 # A forced answer is one line: generation stops at the first blank line (or max_tokens).
 PROBE_STOP = ("\n\n",)
 
@@ -86,7 +87,7 @@ class ProbeRequest:
     """Continue a stored completion from its first ``budget`` tokens after ``closing``.
 
     Backends cut ``output_token_ids`` exactly where they have them (else they tokenize
-    ``output``) and call :meth:`closing_after` on the kept text.
+    :meth:`generated_text`) and call :meth:`closing_after` on the kept text.
     """
 
     key: SampleKey
@@ -97,6 +98,21 @@ class ProbeRequest:
     output_token_ids: tuple[int, ...] | None
     closing: str
     max_tokens: int
+    reasoning: str | None = None  # a server's separate reasoning field (generated before ``output``)
+
+    def generated_text(self, prompt_text: str) -> str:
+        """What the model wrote, in generation order.
+
+        A server that returns reasoning apart (``reasoning_content``, ``reasoning``) split
+        ``<think>reasoning</think>answer``: put back together, inside a think block opened
+        by the prompt (as the model's template does) or else here, so the budget counts
+        reasoning tokens first and a cut inside the reasoning leaves the block open.
+        """
+        if self.reasoning is None:
+            return self.output
+        opened = "" if has_open_think(prompt_text) else THINK_OPEN
+        answer = "</think>" + self.output if self.output else ""
+        return opened + self.reasoning + answer
 
     def closing_after(self, prompt_text: str, kept_text: str) -> str:
         """The closing text, after ``</think>`` when the reasoning is still open."""
@@ -125,8 +141,22 @@ class StoredSample:
     prompt: Prompt
     output: str
     output_token_ids: tuple[int, ...] | None
-    completion_tokens: int
+    completion_tokens: int  # reasoning and answer tokens, as the backend counted them
     finished: bool  # stopped by itself (not at the token limit)
+    reasoning: str | None = None  # a server's separate reasoning field
+
+
+def stored_sample(completion: Completion, prompt: Prompt) -> StoredSample:
+    """What probing needs of a completion just generated from ``prompt``."""
+    return StoredSample(
+        key=completion.key,
+        prompt=prompt,
+        output=completion.output,
+        output_token_ids=completion.output_token_ids,
+        completion_tokens=completion.completion_tokens,
+        finished=completion.finish_reason == "stop",
+        reasoning=completion.reasoning,
+    )
 
 
 def closing_text(
@@ -167,6 +197,7 @@ def probe_requests(
                     output_token_ids=sample.output_token_ids,
                     closing=closing[(sample.key.task, sample.key.item_id)],
                     max_tokens=max_tokens,
+                    reasoning=sample.reasoning,
                 )
             )
     return requests

@@ -114,10 +114,6 @@ def _run_suite(suite: SuiteSpec, options: RunOptions, profile: Profile) -> RunOu
 
 def _refuse_unsupported(suite: SuiteSpec, options: RunOptions) -> StopRules | None:
     """One error for a combination not built yet, before a cluster or engine starts; the stop rules."""
-    if suite.budgets and not isinstance(options.executor, LocalExecutor):
-        raise EvalsError("budgets are probed on this machine's engine; drop --ray or --budgets")
-    if suite.budgets and any(m.backend == "hf" for m in suite.models):
-        raise EvalsError("budgets are probed with vLLM (offline or served); the hf backend cannot probe")
     rules = StopRules.of(suite)
     if rules is not None and (suite.budgets or options.judge):
         raise EvalsError("--until does not combine with budgets or --judge yet; run them apart")

@@ -246,14 +246,68 @@ def test_probes_at_an_fsspec_url_resume_from_the_url(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "remote" / "summary.json").read_text())[1]["budget"] == 32
 
 
-def test_budgets_with_a_backend_that_cannot_probe_fail_before_anything_is_written(tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    args = ["run", "--backend", "hf", "--model", "smollm2-135m", "--task", "arith-easy", "--limit", "2",
-            "--max-tokens", "16", "--budgets", "8", "--out", str(out)]  # fmt: skip
-    result = run_cli(args, cwd=tmp_path, timeout=300)
-    assert (
-        result.returncode == 2
-        and result.stderr.count("\n") == 1
-        and "hf backend cannot probe" in result.stderr
+def _frame(rows: list[tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns).assign(model="m", task="t", sample_idx=0)
+
+
+# source: issue 12 review. Two answers timed at different rates (a long one finishing in a thin
+# batch: 1.0 s for 10 + 90 tokens; a short one: 0.4 s for 10 + 10) and one failed generation.
+# The model x task rate is (1.0 + 0.4) / 120 s per token; at a budget every judged answer costs
+# that rate x (prompt + its tokens at the budget); the failure keeps its own (unknown) time.
+RATE = 1.4 / 120
+BUDGET_SECONDS = [
+    # budget, seconds of a (cut at b: b + 5 probe tokens), of b, of the failure
+    (20, RATE * (10 + 20 + 5), RATE * (10 + 10)),
+    (90, RATE * (10 + 90), RATE * (10 + 10)),  # nobody cut: the run's own total, 1.4 s
+    (200, RATE * (10 + 90), RATE * (10 + 10)),
+]
+
+
+@pytest.mark.parametrize(("budget", "seconds_a", "seconds_b"), BUDGET_SECONDS)
+def test_time_at_a_budget_uses_one_rate_per_model_and_task(
+    budget: int, seconds_a: float, seconds_b: float
+) -> None:
+    from evals.metrics.budgets import budget_frame
+
+    samples = _frame(
+        [("a", 10, 90, 1.0, "x", True, "correct"), ("b", 10, 10, 0.4, "y", True, "correct"),
+         ("c", 10, 0, float("nan"), None, None, "error")],
+        ["item_id", "prompt_tokens", "completion_tokens", "engine_seconds", "extracted", "correct", "status"],
+    )  # fmt: skip
+    probes = _frame(
+        [("a", 20, "budget", "x", True, "correct", 5)],
+        ["item_id", "budget", "kind", "extracted", "correct", "status", "completion_tokens"],
     )
-    assert not out.exists()
+    frame = budget_frame(samples, probes, budget).set_index("item_id")
+    assert frame.loc["a", "engine_seconds"] == pytest.approx(seconds_a, rel=1e-12)
+    assert frame.loc["b", "engine_seconds"] == pytest.approx(seconds_b, rel=1e-12)
+    assert pd.isna(frame.loc["c", "engine_seconds"])
+    if budget >= 90:
+        assert frame["engine_seconds"].sum() == pytest.approx(1.4, rel=1e-12)
+
+
+# source: issue 12 (servers returning reasoning apart: reasoning_content / reasoning).
+GENERATED_TEXT = [
+    # prompt text, reasoning field, visible answer, the text probes cut (generation order)
+    ("<|assistant|>\n", None, "The answer is 4.", "The answer is 4."),
+    ("<|assistant|>\n<think>\n", "2 + 2 = 4", "The answer is 4.", "2 + 2 = 4</think>The answer is 4."),
+    ("<|assistant|>\n", "2 + 2 = 4", "The answer is 4.", "<think>\n2 + 2 = 4</think>The answer is 4."),
+    ("<|assistant|>\n<think>\n", "still thinking", "", "still thinking"),  # cut inside the reasoning
+]
+
+
+@pytest.mark.parametrize(("prompt_text", "reasoning", "output", "expected"), GENERATED_TEXT)
+def test_separate_reasoning_counts_first_inside_a_think_block(
+    prompt_text: str, reasoning: str | None, output: str, expected: str
+) -> None:
+    from evals.records import ChatMessage, Item, Prompt, SampleKey
+
+    item = Item("t", "q", "What is 2 + 2?", "4", "number")
+    request = ProbeRequest(SampleKey("m", "t", "q", 0), 4, "budget", Prompt(item, (ChatMessage("user", "?"),)),
+                           output, None, "\n\nThe final answer is ", 32, reasoning)  # fmt: skip
+    text = request.generated_text(prompt_text)
+    assert text == expected
+    # A cut inside the reasoning leaves the think block open: the closing closes it first.
+    cut = text[: len(text) // 2]
+    closes = request.closing_after(prompt_text, cut).startswith("\n</think>")
+    assert closes == (reasoning is not None and "</think>" not in cut)

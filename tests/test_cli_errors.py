@@ -179,8 +179,7 @@ def test_unreachable_hub_goes_to_the_cache_without_retrying(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        # source: issue 12 (probes run on this machine's engine) and issue 13 (Ray stopping not built yet)
-        (["--budgets", "8"], "budgets are probed on this machine's engine; drop --ray or --budgets"),
+        # source: issue 13 (Ray stopping not built yet); issue 12's budgets on Ray now run
         (["--until", "ci=0.1"], "--until runs on this machine's engines for now; drop --ray or --until"),
     ],
 )

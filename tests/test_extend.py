@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
+from evals.budget_run import add_budgets
 from evals.execute import LocalExecutor
 from evals.extend import extend_run
 from evals.generation.base import GenerationRequest
@@ -90,3 +92,48 @@ def test_extend_to_a_cap_not_above_the_run_is_one_error(tmp_path: Path) -> None:
         assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
         assert "--max-tokens" in result.stderr
     assert (tmp_path / "run" / "manifest.json").read_text() == before
+
+
+class ProbingFactory(Factory):
+    def __call__(self, model: Any, setup: Any, seed: int) -> ReplayBackend:
+        self.backends.append(ReplayBackend(answer, probe_answer=lambda request: "1."))
+        return self.backends[-1]
+
+
+def test_budget_checks_after_extend_use_the_new_cap(tmp_path: Path) -> None:
+    """source: issue 12 (budget checks kept the original cap after an extend)."""
+    suite = parse_suite(
+        {"models": [{"model": "smollm2-135m", "generation": {"max_tokens": 128}}],
+         "tasks": [{"name": "arith-easy", "limit": 4}]}, "t",
+    )  # fmt: skip
+    out = tmp_path / "run"
+    run_suite(suite, RunOptions(out=out, quiet=True, executor=LocalExecutor(Factory())))
+    extend_run(out, 200, executor=LocalExecutor(Factory()))
+
+    # 150 was above the original cap (128), it is below the new one (200): probed, not refused.
+    factory = ProbingFactory()
+    added = add_budgets(out, (150,), executor=LocalExecutor(factory))
+    assert [row.budget for row in added.rows] == [None, 150]
+    # Only the 300-word answer (now 200 long) runs past 150: one budget probe, at 150.
+    budget_probes = [(p.key.item_id, p.budget) for p in factory.backends[0].probed if p.kind == "budget"]
+    assert budget_probes == [(ITEMS[1], 150)]
+    # Every completion is within 200: at 200 the run's own figures, exactly.
+    rows = {
+        row.budget: row for row in add_budgets(out, (200,), executor=LocalExecutor(ProbingFactory())).rows
+    }
+    assert (rows[200].accuracy, rows[200].tokens_per_answer) == (
+        rows[None].accuracy,
+        rows[None].tokens_per_answer,
+    )
+    assert rows[200].cost_per_answer_usd == pytest.approx(rows[None].cost_per_answer_usd, rel=1e-12)
+
+    before = (out / "manifest.json").read_text()
+    cases = [  # (command, what the one error line names)
+        (["budgets", str(out), "--budgets", "250"], "max_tokens 200"),
+        (["extend", str(out), "--max-tokens", "160"], "max_tokens 200"),
+    ]
+    for args, named in cases:
+        result = run_cli(args, cwd=tmp_path, timeout=300)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+        assert named in result.stderr
+    assert (out / "manifest.json").read_text() == before

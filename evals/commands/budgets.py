@@ -21,6 +21,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--prices", type=Path, help="price table YAML overriding the shipped one")
     parser.add_argument("--quiet", action="store_true", help="print the run dir only")
     parser.add_argument("--json", action="store_true", help="print the summary rows as JSON")
+    ray = parser.add_argument_group("distributed (Ray)")
+    ray.add_argument("--ray", metavar="auto|local|ADDRESS", help="probe on a Ray cluster's engine workers")
+    ray.add_argument("--num-workers", type=int, help="engine workers (default: one per node's share)")
+    ray.add_argument("--shard-size", type=int, default=128, help="items per shard (default 128)")
     parser.set_defaults(handler=handle)
 
 
@@ -29,10 +33,16 @@ def handle(args: argparse.Namespace) -> int:
     from evals.probes import parse_budgets
 
     budgets = parse_budgets(args.budgets)
+    executor = None
+    if args.ray:
+        from evals.distributed import make_ray_executor
+
+        executor = make_ray_executor(args.ray, args.num_workers, args.shard_size)
     with contextlib.redirect_stdout(sys.stderr):
         outcome = add_budgets(
-            args.run_dir, budgets, data_dir=args.data_dir, prices=args.prices, quiet=args.quiet
-        )
+            args.run_dir, budgets, data_dir=args.data_dir, prices=args.prices, quiet=args.quiet,
+            executor=executor,
+        )  # fmt: skip
     if args.json:
         rows = [row.model_dump(mode="json") for row in outcome.rows]
         print(json.dumps({"run_dir": str(outcome.run_dir), "generated": 0, "probed": outcome.probed,

@@ -25,10 +25,18 @@ from evals.distributed.resources import (
     scaled,
     subtract,
 )
-from evals.distributed.shards import Shard, ShardResult, WorkerIdentity, failed_completions, one_line
+from evals.distributed.shards import (
+    Shard,
+    ShardResult,
+    WorkerIdentity,
+    failed_completions,
+    failed_probes,
+    one_line,
+)
 from evals.distributed.worker import ShardWorker
 from evals.errors import EvalsError
 from evals.execute import EngineGroup
+from evals.probes import write_probe_part
 from evals.store import RunStore
 
 # How often the loop wakes without results, to refresh progress and check for starvation.
@@ -173,7 +181,10 @@ class Dispatcher:
         round_trip = time.perf_counter() - slot.sent_at
         slot.shard = None
         self._dispatch()  # the worker's next shard first: it need not wait for this write
-        self._store.write_part(shard.model, shard.task, result.completions)
+        if result.completions:
+            self._store.write_part(shard.model, shard.task, result.completions)
+        if result.probes:  # after their samples: a kill in between leaves samples to probe on resume
+            write_probe_part(self._store, result.probes)
         self.generated += len(result.completions)
         self._progress.shard_finished(shard, result.worker.worker_id, failed=False)
         self._log.record("shard_done", shard, result.worker, seconds=round(result.seconds, 4),
@@ -194,7 +205,10 @@ class Dispatcher:
             self._log.record("shard_split", shard, slot.identity, error=message)
         elif shard.attempts + 1 >= self._settings.max_attempts:
             completions = failed_completions(shard, message)
-            self._store.write_part(shard.model, shard.task, completions)
+            if completions:
+                self._store.write_part(shard.model, shard.task, completions)
+            if shard.probes:
+                write_probe_part(self._store, failed_probes(shard, message))
             self.generated += len(completions)
             self._progress.shard_finished(shard, None, failed=True)
             self._log.record("shard_failed", shard, slot.identity, error=message)

@@ -11,9 +11,11 @@ from evals.distributed.connect import Capacity, cluster_capacity, connect, probe
 from evals.distributed.dispatch import Dispatcher, DispatchSettings, GroupRun
 from evals.distributed.progress import RunProgress, ShardLog
 from evals.distributed.resources import default_worker_count, worker_shape
-from evals.distributed.shards import Shard, make_shards
-from evals.execute import EngineGroup, pending_requests
+from evals.distributed.shards import ProbeSpec, Shard, make_shards
+from evals.execute import EngineGroup, pending_probes, pending_requests
 from evals.hardware import Hardware, detect_hardware
+from evals.plan import TaskPlan
+from evals.probes import ProbeRequest
 from evals.store import MirroredRunStore, RunStore
 
 SHARD_LOG = "shards.jsonl"
@@ -21,7 +23,7 @@ SHARD_LOG = "shards.jsonl"
 
 @dataclass
 class RayExecutor:
-    """Shards every pending sample and lets a pool of engine workers per model pull them.
+    """Shards every pending sample (and budget probe) and lets a pool of engine workers per model pull them.
 
     Connects (or starts a local Ray for ``address="local"``) on first use, or early through
     ``connect_early`` while the runner loads tasks and models (the suite is validated by
@@ -81,12 +83,15 @@ class RayExecutor:
         work: dict[int, list[Shard]] = {}
         for index, group in enumerate(groups):
             pending = pending_requests(group, done, seed)
+            probes = probes_by_task(pending_probes(group, store))
             shards: list[Shard] = []
             for model in group.models:
                 for task in model.tasks:
                     requests = pending[(model.label, task.name)]
                     first = progress.shards_total + len(shards)
-                    shards += make_shards(index, model.label, task.name, requests, self.shard_size, first)
+                    stored = probes.get((model.label, task.name), [])
+                    shards += make_shards(index, model.label, task.name, requests, self.shard_size, first,
+                                          stored, probe_spec(task))  # fmt: skip
                     left = len({r.key.item_id for r in requests})
                     progress.add_task(model.label, task.name, len(task.prompts), len(task.prompts) - left)
             progress.shards_total += len(shards)
@@ -120,3 +125,19 @@ class RayExecutor:
                 self._stopping.start()
             else:
                 ray.shutdown()
+
+
+def probe_spec(task: TaskPlan) -> ProbeSpec | None:
+    """How workers probe the task's new samples; None without budgets."""
+    if not task.budgets:
+        return None
+    closings = {(task.name, p.item.item_id): c for p, c in zip(task.prompts, task.closings, strict=True)}
+    return ProbeSpec(task.budgets, closings, task.probe_max_tokens)
+
+
+def probes_by_task(probes: Sequence[ProbeRequest]) -> dict[tuple[str, str], list[ProbeRequest]]:
+    """Probes of stored samples by (model label, task), in order."""
+    grouped: dict[tuple[str, str], list[ProbeRequest]] = {}
+    for probe in probes:
+        grouped.setdefault((probe.key.model, probe.key.task), []).append(probe)
+    return grouped

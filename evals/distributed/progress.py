@@ -77,14 +77,14 @@ class RunProgress:
 
     def shard_finished(self, shard: Shard, worker_id: str | None, failed: bool) -> None:
         count = self.tasks[(shard.model, shard.task)]
-        count.done += len(shard.item_ids)
+        count.done += shard.generated_items
         self.shards_done += 1
         self.shards_failed += int(failed)
         if worker_id in self.workers:
             self.workers[worker_id].busy = False
             self.workers[worker_id].shards_done += 1
         if (shard.model, shard.task) in self._bars:
-            self._bars[(shard.model, shard.task)].update(len(shard.item_ids))
+            self._bars[(shard.model, shard.task)].update(shard.generated_items)
         self.refresh()
 
     def shard_released(self, worker_id: str) -> None:
@@ -137,6 +137,8 @@ class ShardLog:
         if shard is not None:
             row.update(shard=shard.shard_id, model=shard.model, task=shard.task, attempt=shard.attempts + 1)
             row.update(items=len(shard.item_ids), samples=len(shard.requests), first_item=shard.item_ids[0])
+            if shard.probes or shard.probe_spec is not None:
+                row.update(stored_probes=len(shard.probes))
         if worker is not None:
             row.update(worker=worker.worker_id, node=worker.node_id, host=worker.host, pid=worker.pid)
         row.update(extra)

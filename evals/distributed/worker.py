@@ -14,9 +14,10 @@ from pathlib import Path
 
 from evals.distributed.shards import Shard, ShardResult, WorkerIdentity, missing_keys
 from evals.errors import EvalsError
-from evals.execute import default_backend
+from evals.execute import default_backend, probe_with
 from evals.generation.vllm_backend import EngineSetup
 from evals.plan import ModelPlan
+from evals.probes import ProbeCompletion
 from evals.records import Completion
 
 
@@ -65,14 +66,23 @@ class ShardWorker:
         return self._identity
 
     def run_shard(self, shard: Shard) -> ShardResult:
-        """Every sample of the shard, or an exception (the driver retries the shard)."""
+        """Every sample of the shard, then its probes; or an exception (the driver retries the shard)."""
         started = time.perf_counter()
         completions: list[Completion] = []
-        self._backend.generate(shard.requests, completions.extend)
+        if shard.requests:
+            self._backend.generate(shard.requests, completions.extend)
         missing = list(missing_keys(shard, completions))
         if missing:
             raise RuntimeError(f"the engine returned no completion for {len(missing)} samples: {missing[:3]}")
-        return ShardResult(shard.shard_id, tuple(completions), self._identity, time.perf_counter() - started)
+        probes = list(shard.probes)
+        if shard.probe_spec is not None:  # right after the samples: the prefix cache still holds them
+            probes += shard.probe_spec.requests_for(shard.requests, completions)
+        answers: list[ProbeCompletion] = []
+        if probes:
+            probe_with(self._backend, probes, answers.extend)
+        return ShardResult(
+            shard.shard_id, tuple(completions), self._identity, time.perf_counter() - started, tuple(answers)
+        )
 
     def close(self) -> None:
         self._backend.close()

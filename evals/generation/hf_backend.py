@@ -12,12 +12,13 @@ detokenized as vLLM does it (streamed, special tokens left out).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, OnFinished, SamplingSettings, apportion_seconds
 from evals.generation.render import RenderedPrompt, render_prompt
+from evals.probes import PROBE_STOP, ProbeCompletion, ProbeRequest
 from evals.records import Completion
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from evals.plan import ModelPlan
 
 DEFAULT_BATCH_SIZE = 16
+OnProbes = Callable[[Sequence[ProbeCompletion]], None]
 _DTYPES = {"float32": "float32", "float": "float32", "bfloat16": "bfloat16", "float16": "float16",
            "half": "float16", "auto": "auto"}  # fmt: skip
 
@@ -113,23 +115,32 @@ class HFBackend:
             for start in range(0, len(group), self._batch_size):
                 on_finished(self._generate_batch(group[start : start + self._batch_size]))
 
-    def _generate_batch(self, batch: Sequence[tuple[GenerationRequest, RenderedPrompt]]) -> list[Completion]:
+    def _run(
+        self, prompts: Sequence[Sequence[int]], config: Any, **generate: Any
+    ) -> tuple[list[list[int]], float]:
+        """The new tokens of each prompt (left-padded into one batch) and the batch's seconds."""
         import torch
 
-        sampling = batch[0][0].sampling
         padded = self._tokenizer.pad(
-            {"input_ids": [list(prompt.token_ids) for _, prompt in batch]}, padding=True, return_tensors="pt"
+            {"input_ids": [list(ids) for ids in prompts]}, padding=True, return_tensors="pt"
         ).to(self._device)
         started = time.perf_counter()
         with torch.inference_mode():
             output = self._model.generate(
                 input_ids=padded["input_ids"],
                 attention_mask=padded["attention_mask"],
-                generation_config=self._generation_config(sampling.max_tokens),
-                logits_processor=self._sampler(sampling, [request.sampling.seed for request, _ in batch]),
+                generation_config=config,
+                **generate,
             )
-        seconds = time.perf_counter() - started
-        new_tokens = output[:, padded["input_ids"].shape[1] :].tolist()
+        return output[:, padded["input_ids"].shape[1] :].tolist(), time.perf_counter() - started
+
+    def _generate_batch(self, batch: Sequence[tuple[GenerationRequest, RenderedPrompt]]) -> list[Completion]:
+        sampling = batch[0][0].sampling
+        new_tokens, seconds = self._run(
+            [prompt.token_ids for _, prompt in batch],
+            self._generation_config(sampling.max_tokens),
+            logits_processor=self._sampler(sampling, [request.sampling.seed for request, _ in batch]),
+        )
         rows = [self._finished_row(tokens, sampling.max_tokens) for tokens in new_tokens]
         weights = [
             len(prompt.token_ids) + len(tokens) for (_, prompt), (tokens, _) in zip(batch, rows, strict=True)
@@ -145,11 +156,63 @@ class HFBackend:
                 finish_reason=finish_reason,
                 engine_seconds=share,
                 seed=request.sampling.seed,
+                output_token_ids=tuple(tokens),
             )
             for (request, prompt), (tokens, finish_reason), share in zip(
                 batch, rows, apportion_seconds(seconds, weights), strict=True
             )
         ]
+
+    def probe(self, requests: Sequence[ProbeRequest], on_finished: OnProbes) -> None:
+        """Forced answers: prompt ids + the first ``budget`` completion ids + closing, greedily.
+
+        Generation stops at a blank line (``PROBE_STOP``), left out of the text as vLLM does.
+        Each sample's probes stay adjacent, in batches of the backend's batch size.
+        """
+        inputs = [(request, *self._probe_input(request)) for request in requests]
+        for start in range(0, len(inputs), self._batch_size):
+            batch = inputs[start : start + self._batch_size]
+            max_tokens = max(request.max_tokens for request, _, _ in batch)
+            config = self._generation_config(max_tokens, stop_strings=list(PROBE_STOP))
+            new_tokens, seconds = self._run([ids for _, ids, _ in batch], config, tokenizer=self._tokenizer)
+            rows = [
+                self._probe_row(tokens, request.max_tokens)
+                for (request, _, _), tokens in zip(batch, new_tokens, strict=True)
+            ]
+            weights = [len(ids) + len(tokens) for (_, ids, _), (tokens, _) in zip(batch, rows, strict=True)]
+            on_finished([
+                ProbeCompletion(
+                    request=request,
+                    closing=closing,
+                    output=self._text(ids, tokens).split(PROBE_STOP[0])[0],
+                    prompt_tokens=len(ids),
+                    completion_tokens=len(tokens),
+                    finish_reason=finish_reason,
+                    engine_seconds=share,
+                )
+                for (request, ids, closing), (tokens, finish_reason), share in zip(
+                    batch, rows, apportion_seconds(seconds, weights), strict=True
+                )
+            ])  # fmt: skip
+
+    def _probe_input(self, request: ProbeRequest) -> tuple[list[int], str]:
+        rendered = render_prompt(self._tokenizer, request.prompt)
+        output_ids = request.output_token_ids
+        if output_ids is None:  # a completion stored without ids: its text, tokenized
+            text = request.generated_text(rendered.text)
+            output_ids = tuple(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        kept = list(output_ids[: request.budget])
+        closing = request.closing_after(rendered.text, str(self._tokenizer.decode(kept)))
+        closing_ids = self._tokenizer(closing, add_special_tokens=False)["input_ids"]
+        return [*rendered.token_ids, *kept, *closing_ids], closing
+
+    def _probe_row(self, tokens: list[int], max_tokens: int) -> tuple[list[int], str]:
+        """A probe's tokens up to its end-of-sequence token or blank line, and why it ended."""
+        tokens, reason = self._finished_row(tokens, max_tokens)
+        for index in range(len(tokens)):
+            if PROBE_STOP[0] in self._tokenizer.decode(tokens[: index + 1]):
+                return tokens[: index + 1], "stop"
+        return tokens, reason
 
     def _text(self, prompt_ids: Sequence[int], tokens: Sequence[int]) -> str:
         """The output text as vLLM detokenizes it: streamed after the prompt, end-of-sequence left out.
@@ -167,7 +230,7 @@ class HFBackend:
         stream = DecodeStream(ids=list(prompt_ids), skip_special_tokens=True)
         return "".join(stream.step(backend, token) or "" for token in body)
 
-    def _generation_config(self, max_tokens: int) -> Any:
+    def _generation_config(self, max_tokens: int, stop_strings: list[str] | None = None) -> Any:
         from transformers import GenerationConfig
 
         # Neutral values set explicitly: unset ones would come from the model's generation_config
@@ -181,6 +244,7 @@ class HFBackend:
             min_new_tokens=0,
             pad_token_id=self._pad_id,
             eos_token_id=list(self._eos_ids),
+            stop_strings=stop_strings,
         )
 
     def _sampler(self, sampling: SamplingSettings, seeds: Sequence[int | None]) -> Any:

@@ -2,10 +2,11 @@
 
 A chat server renders prompts itself, so the probe prompt is assembled from the server's
 own tokenizer: ``/tokenize`` of the chat messages (with the generation prompt), of the
-stored answer (cut at the budget) and of the closing text, then ``/v1/completions`` with
-those ids, greedily. The endpoints are vLLM's (``vllm serve``); a server without
-``/tokenize`` cannot be probed and says so in one line. A probe that fails is stored
-failed (a rerun probes it again).
+stored answer (a separate reasoning field first, inside a think block: the budget counts
+reasoning and answer tokens in generation order; cut at the budget) and of the closing
+text, then ``/v1/completions`` with those ids, greedily. The endpoints are vLLM's
+(``vllm serve``); a server without ``/tokenize`` cannot be probed and says so in one line.
+A probe that fails is stored failed (a rerun probes it again).
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ class ServedProber:
         try:
             prompt_ids, prompt_text = self._prompt(http, request.prompt)
             output_ids = request.output_token_ids
-            if output_ids is None:
-                body = {"prompt": request.output, "add_special_tokens": False}
+            if output_ids is None:  # reasoning returned apart counts first (see generated_text)
+                body = {"prompt": request.generated_text(prompt_text), "add_special_tokens": False}
                 output_ids = tuple(self._post(http, f"{self._root}/tokenize", body)["tokens"])
             kept = list(output_ids[: request.budget])
             kept_text = (

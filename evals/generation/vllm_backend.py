@@ -253,7 +253,8 @@ class VLLMBackend:
         rendered = self.render(request.prompt)
         output_ids = request.output_token_ids
         if output_ids is None:  # a completion stored without ids: its text, tokenized
-            output_ids = tuple(self._tokenizer(request.output, add_special_tokens=False)["input_ids"])
+            text = request.generated_text(rendered.text)
+            output_ids = tuple(self._tokenizer(text, add_special_tokens=False)["input_ids"])
         kept = list(output_ids[: request.budget])
         closing = request.closing_after(rendered.text, self._tokenizer.decode(kept))
         closing_ids = self._tokenizer(closing, add_special_tokens=False)["input_ids"]

@@ -1,10 +1,15 @@
 """Figures per (model, task, budget): each sample's answer as if the run had stopped at b tokens.
 
-At budget b a sample of length L <= b keeps its own verdict, tokens and time; a
-longer one takes its forced-answer probe's verdict (:mod:`evals.probes`), with
-``completion_tokens = b + probe tokens`` and engine time at the sample's own rate
-per token: ``seconds x (prompt + b + probe tokens) / (prompt + L)`` (time is
-apportioned by tokens when generated, so this is what b tokens cost). A missing or
+At budget b a sample of length L <= b keeps its own verdict and tokens; a longer
+one takes its forced-answer probe's verdict (:mod:`evals.probes`), with
+``completion_tokens = b + probe tokens``. Engine time at a budget is the model x
+task's own rate times each answer's tokens at b: ``R x (prompt + tokens at b)`` with
+``R`` = the run's engine seconds / (prompt + completion tokens) over that model x
+task's answers. One rate, not each sample's own: a sample's share of a window's time
+depends on which other sequences ran beside it (a long sample's last tokens run in a
+thin batch), so its own rate would mis-price its first b tokens; with one rate, time
+and token prices scale alike and a budget above every length costs exactly what the
+run did. The closing text's few prompt tokens are counted in neither. A missing or
 failed probe is status ``error`` (unjudged, counted apart). The frame then goes
 through :func:`evals.metrics.summary.summarize` like the run's own samples, so
 accuracy, CI, cost per answer and per correct answer are defined the same way.
@@ -40,9 +45,9 @@ def budget_frame(samples: pd.DataFrame, probes: pd.DataFrame, budget: int) -> pd
     probe_tokens = frame["probe_completion_tokens"].to_numpy(dtype=np.float64, na_value=0.0)
     tokens = np.where(cut, budget + probe_tokens, length)
     prompt = frame["prompt_tokens"].to_numpy(dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = frame["engine_seconds"].to_numpy(dtype=np.float64) / (prompt + length)
-    seconds = np.where(cut, rate * (prompt + tokens), frame["engine_seconds"].to_numpy(dtype=np.float64))
+    rate = seconds_per_token(frame).to_numpy(dtype=np.float64)
+    judged = (frame["status"] != "error").to_numpy()
+    seconds = np.where(judged, rate * (prompt + tokens), frame["engine_seconds"].to_numpy(dtype=np.float64))
     out = frame[samples.columns].copy()
     out["completion_tokens"] = tokens
     out["engine_seconds"] = seconds
@@ -57,6 +62,19 @@ def budget_frame(samples: pd.DataFrame, probes: pd.DataFrame, budget: int) -> pd
     out["status"] = status
     out["still_thinking"] = cut
     return out
+
+
+def seconds_per_token(samples: pd.DataFrame) -> pd.Series:
+    """Each row's model x task engine seconds per token (prompt + completion), over answers with a time."""
+    seconds = samples["engine_seconds"].astype(np.float64)
+    usable = (samples["status"] != "error") & seconds.notna()
+    tokens = (samples["prompt_tokens"] + samples["completion_tokens"]).astype(np.float64)
+    frame = samples[["model", "task"]].assign(
+        seconds=seconds.where(usable, 0.0), tokens=tokens.where(usable, 0.0)
+    )
+    totals = frame.groupby(["model", "task"])[["seconds", "tokens"]].transform("sum")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return totals["seconds"] / totals["tokens"].where(totals["tokens"] > 0)
 
 
 def fidelity(samples: pd.DataFrame, probes: pd.DataFrame) -> pd.DataFrame:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 BOS, EOS, PAD = "<s>", "</s>", "<pad>"
 ROLE_TOKENS = ("<|system|>", "<|user|>", "<|assistant|>")
 SPECIAL_TOKENS = (PAD, BOS, EOS, *ROLE_TOKENS)
+# A reasoning model's markers, one token each (vLLM's <think> reasoning parsers need them so).
+THINK_TOKENS = ("<think>", "</think>")
 VOCAB_SIZE = 1024
 HIDDEN_SIZE = 64
 HEADS = 2  # head dim 64 / 2 = 32
@@ -48,14 +50,17 @@ _WORDS = (
 # fmt: on
 
 
-def build_tiny_model(out_dir: Path, *, seed: int = 0) -> Path:
-    """Write the tiny model (config, safetensors weights, tokenizer) into ``out_dir``."""
+def build_tiny_model(out_dir: Path, *, seed: int = 0, think_tokens: bool = False) -> Path:
+    """Write the tiny model (config, safetensors weights, tokenizer) into ``out_dir``.
+
+    ``think_tokens``: ``<think>`` and ``</think>`` are special tokens of its vocabulary.
+    """
     import torch
     from transformers import AutoModelForCausalLM, LlamaConfig
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tiny_tokenizer(seed=seed)
+    tokenizer = build_tiny_tokenizer(seed=seed, think_tokens=think_tokens)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=HIDDEN_SIZE,
@@ -81,7 +86,7 @@ def build_tiny_model(out_dir: Path, *, seed: int = 0) -> Path:
     return out_dir
 
 
-def build_tiny_tokenizer(*, seed: int = 0) -> PreTrainedTokenizerFast:
+def build_tiny_tokenizer(*, seed: int = 0, think_tokens: bool = False) -> PreTrainedTokenizerFast:
     """A byte-level BPE tokenizer trained on generated English and arithmetic text.
 
     Digits are split one per token (as Llama does) so numbers tokenize predictably.
@@ -99,16 +104,18 @@ def build_tiny_tokenizer(*, seed: int = 0) -> PreTrainedTokenizerFast:
     backend.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=VOCAB_SIZE,
-        special_tokens=list(SPECIAL_TOKENS),
+        special_tokens=[*SPECIAL_TOKENS, *(THINK_TOKENS if think_tokens else ())],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     backend.train_from_iterator(training_text(seed=seed), trainer=trainer)
+    extra = {"additional_special_tokens": list(THINK_TOKENS)} if think_tokens else {}
     return PreTrainedTokenizerFast(
         tokenizer_object=backend,
         bos_token=BOS,
         eos_token=EOS,
         pad_token=PAD,
+        **extra,
         chat_template=CHAT_TEMPLATE,
         model_max_length=MAX_POSITIONS,
     )

@@ -63,6 +63,12 @@ DEFINITIONS: dict[str, str] = {
     "'evals diagnose RUN' ranks likely causes of a gap.",
     "pareto": "Pareto frontier: models that no other model beats on both overall accuracy and cost "
     "per answer (at least as accurate, at most as costly, better in one).",
+    "budgets": "At a reasoning budget b: an answer longer than b is read from a forced-answer probe "
+    "after its first b tokens (reasoning returned in a separate field counts first); tokens per "
+    "answer = min(length, b) + probe tokens; engine time = the model x task's run-wide seconds per "
+    "token (all engine time / all prompt + completion tokens) x (prompt + tokens at b), so time and "
+    "token prices scale alike and a budget above every length costs exactly what the run did; "
+    "still thinking = share of answers longer than b.",
 }
 
 

@@ -93,3 +93,51 @@ def test_evals_run_with_the_hf_backend(tiny_model: Path, tmp_path: Path) -> None
     assert samples.completion_tokens.between(1, 12).all() and (samples.engine_seconds > 0).all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["models"][0]["backend"] == "hf"
+
+
+def test_budget_probes_on_the_hf_backend(tiny_model: Path, backends: tuple[HFBackend, ...]) -> None:
+    """source: issue 12 (``--budgets`` with ``--backend hf`` was refused)."""
+    from transformers import AutoTokenizer
+
+    from evals.probes import PROBE_STOP, ProbeCompletion, probe_requests, stored_sample
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    requests = requests_for(samples=1, temperature=0.0, max_tokens=24)
+    completions = generate(backends[0], requests)
+    prompts = {r.key: r.prompt for r in requests}
+    samples = [stored_sample(c, prompts[c.key]) for c in completions.values()]
+    assert all(s.output_token_ids is not None for s in samples)
+    closings = {("t", r.key.item_id): "\n\nThe final answer is " for r in requests}
+    wanted = probe_requests(samples, (4, 8, 16), closings, 12, set())
+    assert len(wanted) >= sum(b < s.completion_tokens for s in samples for b in (4, 8, 16)) > 0
+    answers: dict[str, list[ProbeCompletion]] = {}
+    for name, backend in zip(("alone", "batched"), backends, strict=True):
+        answers[name] = []
+        backend.probe(wanted, answers[name].extend)
+    alone, batched = answers["alone"], answers["batched"]
+    assert [p.request for p in alone] == wanted == [p.request for p in batched]
+    for one, many in zip(alone, batched, strict=True):
+        request = one.request
+        rendered = render_prompt(tokenizer, request.prompt)
+        kept = (request.output_token_ids or ())[: request.budget]
+        closing = tokenizer(one.closing, add_special_tokens=False)["input_ids"]
+        assert one.prompt_tokens == len(rendered.token_ids) + len(kept) + len(closing)
+        assert 0 < one.completion_tokens <= 12 and PROBE_STOP[0] not in one.output
+        # Greedy on the probe prompt: the same answer alone and in a left-padded batch.
+        assert (many.output, many.completion_tokens, many.finish_reason) == (
+            one.output, one.completion_tokens, one.finish_reason
+        )  # fmt: skip
+
+
+def test_evals_run_with_budgets_on_the_hf_backend(tiny_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["run", "--model", str(tiny_model), "--task", "arith-easy", "--limit", "4", "--backend", "hf",
+            "--max-tokens", "24", "--budgets", "8,16", "--out", str(out), "--json"]  # fmt: skip
+    result = run_evals(args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert [row["budget"] for row in payload["summary"]] == [None, 8, 16]
+    samples = pd.read_parquet(out / "samples.parquet")
+    probes = pd.read_parquet(out / "probes.parquet")
+    assert (probes.kind == "budget").sum() == sum(b < n for n in samples.completion_tokens for b in (8, 16))
+    assert payload["probed"] == len(probes) > 0 and probes.error.isna().all()

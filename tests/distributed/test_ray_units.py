@@ -20,10 +20,18 @@ from evals.distributed.jobs import (
     warn_if_exposed,
 )
 from evals.distributed.resources import WorkerShape, default_worker_count, fits
-from evals.distributed.shards import Shard, failed_completions, make_shards, one_line
+from evals.distributed.shards import (
+    ProbeSpec,
+    Shard,
+    failed_completions,
+    failed_probes,
+    make_shards,
+    one_line,
+)
 from evals.errors import EvalsError
 from evals.generation.base import GenerationRequest, SamplingSettings
 from evals.net import is_loopback
+from evals.probes import ProbeRequest
 from evals.records import ChatMessage, Completion, Item, Prompt, SampleKey
 from evals.store import RunStore
 from tests.conftest import run_manifest
@@ -95,6 +103,35 @@ def test_a_failed_shard_splits_into_items_that_count_the_failure() -> None:
     assert [p.item_ids for p in pieces] == [("i0",), ("i1",), ("i2",)]
     assert [p.shard_id for p in pieces] == ["00000.0", "00000.1", "00000.2"]
     assert all(p.attempts == 1 and len(p.requests) == 2 for p in pieces)
+
+
+def probe(item: str, budget: int) -> ProbeRequest:
+    base = request(item, 0)
+    return ProbeRequest(base.key, budget, "budget", base.prompt, "a b c d", None, "The answer is ", 8)
+
+
+def test_probes_of_stored_samples_travel_with_their_items_in_order() -> None:
+    """source: issue 12 (probes on Ray: per-shard probes adjacent, none lost or duplicated)."""
+    pending = [request("i1", 0), request("i2", 0)]  # i0 and i3 are stored: only their probes are missing
+    stored = [probe("i0", 2), probe("i0", 3), probe("i2", 2), probe("i3", 2)]
+    closings = {("t", i): f"close {i}" for i in ("i0", "i1", "i2", "i3")}
+    spec = ProbeSpec((2, 3), closings, 8)
+    shards = make_shards(0, "m", "t", pending, 2, 0, stored, spec)
+    assert [s.item_ids for s in shards] == [("i1", "i2"), ("i0", "i3")]
+    assert [p for s in shards for p in s.probes] == [stored[2], stored[0], stored[1], stored[3]]
+    assert [s.generated_items for s in shards] == [2, 0]
+    assert [dict(s.probe_spec.closings) for s in shards if s.probe_spec] == [
+        {("t", "i1"): "close i1", ("t", "i2"): "close i2"}, {("t", "i0"): "close i0", ("t", "i3"): "close i3"}
+    ]  # fmt: skip
+    pieces = shards[0].split()  # a failed shard: each item keeps its own samples and probes
+    assert [(p.item_ids, len(p.requests), len(p.probes)) for p in pieces] == [
+        (("i1",), 1, 0),
+        (("i2",), 1, 1),
+    ]
+    failed = failed_probes(shards[1], "RuntimeError: boom")
+    assert [(f.request, f.error, f.finish_reason) for f in failed] == [
+        (p, "RuntimeError: boom", "error") for p in shards[1].probes
+    ]
 
 
 def test_failed_samples_carry_a_one_line_error() -> None:
