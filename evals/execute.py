@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Protocol, TextIO
 
@@ -19,6 +20,7 @@ from evals.generation.base import BackendTarget, GenerationBackend, GenerationRe
 from evals.generation.registry import backend_named
 from evals.generation.vllm_backend import EngineSetup, VLLMBackend
 from evals.hardware import Hardware, detect_hardware
+from evals.part_writer import PartWriter
 from evals.plan import ModelPlan
 from evals.probes import (
     ProbeCompletion,
@@ -28,6 +30,7 @@ from evals.probes import (
     probe_requests,
     write_probe_part,
 )
+from evals.profile import Profile
 from evals.progress import TaskProgress
 from evals.records import Completion, SampleKey
 from evals.store import RunStore
@@ -96,7 +99,7 @@ def progress_bars(
 
 
 def store_completions(
-    store: RunStore, bars: dict[tuple[str, str], TaskProgress], batch: Sequence[Completion]
+    store: RunStore | PartWriter, bars: dict[tuple[str, str], TaskProgress], batch: Sequence[Completion]
 ) -> None:
     """Write a batch as one part per model x task and advance their bars."""
     by_task: dict[tuple[str, str], list[Completion]] = {}
@@ -134,6 +137,7 @@ class LocalExecutor:
     backend: BackendFactory = default_backend
     # Adaptive rounds (--until) keep their engines up between calls here; None: close after each group.
     open_backends: dict[tuple[str, str, str], GenerationBackend] | None = None
+    profile: Profile | None = None  # hears engine start and generation time, when given
 
     def hardware(self, tensor_parallel_size: int) -> Hardware:
         return detect_hardware(tensor_parallel_size)
@@ -145,11 +149,18 @@ class LocalExecutor:
 
     def _backend_for(self, group: EngineGroup, seed: int) -> GenerationBackend:
         if self.open_backends is None:
-            return self.backend(group.lead, group.setup, seed)
+            return self._started(group, seed)
         key = engine_key(group.lead)
         if key not in self.open_backends:
-            self.open_backends[key] = self.backend(group.lead, group.setup, seed)
+            self.open_backends[key] = self._started(group, seed)
         return self.open_backends[key]
+
+    def _started(self, group: EngineGroup, seed: int) -> GenerationBackend:
+        with self._phase("engine_start"):
+            return self.backend(group.lead, group.setup, seed)
+
+    def _phase(self, name: str) -> AbstractContextManager[None]:
+        return self.profile.phase(name) if self.profile is not None else nullcontext()
 
     def run(self, groups: Sequence[EngineGroup], store: RunStore, seed: int, quiet: bool) -> int:
         """Generate missing samples, then their missing budget probes on the same engine."""
@@ -187,12 +198,14 @@ class LocalExecutor:
             if requests:
                 backend = self._backend_for(group, seed)
                 bars = progress_bars(group, pending, quiet, terminal)
-                finished = functools.partial(store_completions, store, bars)
                 try:
-                    if isinstance(backend, VLLMBackend):  # reports tokens as they are generated
-                        backend.generate(requests, finished, functools.partial(show_in_flight, bars))
-                    else:
-                        backend.generate(requests, finished)
+                    # Parts are written while the engine runs; leaving waits for the last one.
+                    with self._phase("generation"), PartWriter(store) as parts:
+                        finished = functools.partial(store_completions, parts, bars)
+                        if isinstance(backend, VLLMBackend):  # reports tokens as they are generated
+                            backend.generate(requests, finished, functools.partial(show_in_flight, bars))
+                        else:
+                            backend.generate(requests, finished)
                 finally:
                     for bar in bars.values():
                         bar.close()
@@ -200,7 +213,8 @@ class LocalExecutor:
             probes = pending_probes(group, store)
             if probes:
                 backend = backend or self._backend_for(group, seed)
-                probe_with(backend, probes, functools.partial(write_probe_part, store))
+                with self._phase("generation"):
+                    probe_with(backend, probes, functools.partial(write_probe_part, store))
         finally:
             if backend is not None and self.open_backends is None:
                 backend.close()

@@ -20,7 +20,7 @@ from evals.errors import EvalsError
 from evals.metrics import CostBasis, SummaryRow, summarize
 from evals.metrics.summary import REQUIRED_COLUMNS
 from evals.records import Item, Status
-from evals.run_records import SAMPLE_COLUMNS, SAMPLE_SCHEMA
+from evals.run_records import SAMPLE_SCHEMA, with_sample_columns
 from evals.scoring import Scorer, ScoreRequest
 from evals.store import SAMPLE_KEY, RunStore
 
@@ -76,9 +76,9 @@ def score_frame(frame: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
             columns[name].append(value)
     scored = frame.assign(**{name: columns[name] for name in VERDICT_COLUMNS})
     scored["correct"] = scored["correct"].astype("boolean")
-    return scored.sort_values(["model", "task", "item_id", "sample_idx"]).reset_index(drop=True)[
-        list(SAMPLE_COLUMNS)
-    ]
+    return with_sample_columns(
+        scored.sort_values(["model", "task", "item_id", "sample_idx"]).reset_index(drop=True)
+    )
 
 
 def write_results(
@@ -90,7 +90,7 @@ def write_results(
     seed: int,
 ) -> list[SummaryRow]:
     """Write samples.parquet and summary.json (each atomically); return the summary rows."""
-    table = pa.Table.from_pandas(samples[list(SAMPLE_COLUMNS)], schema=SAMPLE_SCHEMA, preserve_index=False)
+    table = pa.Table.from_pandas(with_sample_columns(samples), schema=SAMPLE_SCHEMA, preserve_index=False)
     store.write_table(store.samples_path, table)
     rows = summarize(samples, costs, ks=ks, seed=seed)
     store.write_summary(row.model_dump(mode="json") for row in rows)
@@ -120,7 +120,9 @@ def finalize_by_group(
                 if wanted is not None and (group.model, group.task) not in wanted:
                     continue
                 scored = score_frame(join_items(store.compact(group), items), scorer)
-                writer.write_table(pa.Table.from_pandas(scored, SAMPLE_SCHEMA, preserve_index=False))
+                writer.write_table(
+                    pa.Table.from_pandas(scored, SAMPLE_SCHEMA, preserve_index=False)
+                )
                 light.append(scored[list(REQUIRED_COLUMNS)])
 
     store.write_file(store.samples_path, write)
@@ -154,7 +156,9 @@ def rescore_by_group(
                 samples = samples.sort_values(list(SAMPLE_KEY)).reset_index(drop=True)
                 rescored = score_frame(samples, scorer)
                 changed += int((rescored["status"].to_numpy() != samples["status"].to_numpy()).sum())
-                writer.write_table(pa.Table.from_pandas(rescored, SAMPLE_SCHEMA, preserve_index=False))
+                writer.write_table(
+                    pa.Table.from_pandas(rescored, SAMPLE_SCHEMA, preserve_index=False)
+                )
                 light.append(rescored[list(REQUIRED_COLUMNS)])
 
     store.write_file(source, write)

@@ -6,6 +6,7 @@ engine exists.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from evals.generation.registry import backend_named, is_served
 from evals.generation.served import ServedModel, served_model, server_field_problems
 from evals.models import ResolvedModel, ensure_available, resolve_model, validate_model_ref
 from evals.probes import closing_text
+from evals.profile import Profile
 from evals.prompts import build_prompt
 from evals.records import Item, Prompt, SampleKey
 from evals.suite import ModelEntrySpec, SuiteSpec
@@ -123,16 +125,20 @@ def locate_model(entry: ModelEntrySpec) -> ResolvedModel | ServedModel:
     return ensure_available(resolve_model(entry.model))
 
 
-def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
+def build_plan(suite: SuiteSpec, data_dir: Path | None, profile: Profile | None = None) -> RunPlan:
     """Load every task and make every model available; raises on the first bad input."""
+    profile = profile or Profile()
     task_entries = {entry.name: entry for entry in suite.tasks}
-    loaded = {
-        entry.name: load_task(entry.name, data_dir=data_dir, limit=suite.task_limit(entry), seed=None)
-        for entry in suite.tasks
-    }
+    with profile.phase("task_loading"):
+        loaded = {
+            entry.name: load_task(entry.name, data_dir=data_dir, limit=suite.task_limit(entry), seed=None)
+            for entry in suite.tasks
+        }
     models = []
     for entry in suite.models:
-        resolved = locate_model(entry)
+        with profile.phase("model_resolution"):
+            resolved = locate_model(entry)
+        started = time.perf_counter()
         tasks = tuple(
             TaskPlan(
                 task=task,
@@ -153,6 +159,7 @@ def build_plan(suite: SuiteSpec, data_dir: Path | None) -> RunPlan:
             )
             for name, task in loaded.items()
         )
+        profile.add("task_loading", time.perf_counter() - started)  # prompts are the tasks' work
         models.append(ModelPlan(entry, resolved, tasks))
     plan = RunPlan(suite, tuple(models))
     _check_budgets(plan)

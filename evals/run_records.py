@@ -58,6 +58,11 @@ class SampleRecord(BaseModel):
     engine_seconds: float
     seed: int | None
     error: str | None
+    # Set by ``--judge`` (evals/judge.py); absent from files of runs without a judge.
+    judge_verdict: str | None = None
+    judge_model: str | None = None
+    judge_decides: bool | None = None
+    judge_cost_usd: float | None = None
 
 
 def _arrow_type(annotation: Any, metadata: list[Any]) -> pa.DataType:
@@ -81,6 +86,15 @@ SAMPLE_SCHEMA = pa.schema(
     ]
 )
 SAMPLE_KEY = ("model", "task", "item_id", "sample_idx")
+# Columns a samples file may lack (older runs, runs without a judge): read as None.
+OPTIONAL_SAMPLE_COLUMNS: tuple[str, ...] = tuple(
+    name for name, field in SampleRecord.model_fields.items() if not field.is_required()
+)
+
+
+def with_sample_columns(samples: pd.DataFrame) -> pd.DataFrame:
+    """``samples`` with exactly the ``SampleRecord`` columns, in order; optional ones None where absent."""
+    return samples.reindex(columns=list(SAMPLE_COLUMNS))
 
 
 def sample_records(samples: pd.DataFrame) -> list[SampleRecord]:
@@ -146,9 +160,9 @@ class RescoreStamp(_Record):
 class Manifest(_Record):
     """``manifest.json``: what a run was and how to reproduce it.
 
-    ``resumed``, ``rescored``, ``extended``, ``budgets_added``, ``sent`` and ``adaptive``
-    are added by later commands (a resumed run, ``evals rescore``, ``evals extend``,
-    ``evals budgets``, served models, ``--until``).
+    ``resumed``, ``rescored``, ``extended``, ``budgets_added``, ``sent``, ``adaptive`` and
+    ``profile`` are added by later commands or steps (a resumed run, ``evals rescore``,
+    ``evals extend``, ``evals budgets``, served models, ``--until``, the end of a run).
     """
 
     record_version: int
@@ -169,6 +183,7 @@ class Manifest(_Record):
     budgets_added: tuple[dict[str, Any], ...] = ()
     sent: dict[str, Any] = {}
     adaptive: dict[str, Any] | None = None
+    profile: dict[str, float] = {}  # wall seconds per phase (evals.profile), rewritten at the end of a run
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to ``manifest.json`` (fields later commands add only once set)."""

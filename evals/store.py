@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from evals.atomic import atomic_write, atomic_write_json
 from evals.errors import EvalsError
 from evals.records import RECORD_VERSION, Completion
-from evals.run_records import SAMPLE_COLUMNS, SAMPLE_KEY, Manifest, load_manifest
+from evals.run_records import OPTIONAL_SAMPLE_COLUMNS, SAMPLE_COLUMNS, SAMPLE_KEY, Manifest, load_manifest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -171,7 +171,9 @@ class RunStore:
         except (OSError, ValueError, pa.ArrowException) as error:
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise EvalsError(f"{self.samples_path}: unreadable ({first_line})") from None
-        missing = [name for name in reading if name not in stored]
+        # Every column of a samples file, not only those read: a file missing one was not written by evals.
+        every = dict.fromkeys([*reading, *SAMPLE_COLUMNS])
+        missing = [name for name in every if name not in stored and name not in OPTIONAL_SAMPLE_COLUMNS]
         if missing:
             raise EvalsError(f"{self.samples_path}: not a samples file (no {', '.join(missing)} column)")
         newest = int(frame["record_version"].max()) if len(frame) else RECORD_VERSION
@@ -180,7 +182,7 @@ class RunStore:
                 f"{self.samples_path}: written by a newer evals (record version {newest}; "
                 f"this one reads up to {RECORD_VERSION}): upgrade evals"
             )
-        return frame[wanted]
+        return frame.reindex(columns=wanted)  # optional columns the file lacks: None
 
     def write_part(self, model: str, task: str, completions: Sequence[Completion]) -> Path | None:
         """Append finished completions as a new part file (atomic); returns its path."""

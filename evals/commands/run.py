@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -192,9 +193,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.data_dir is not None and not args.data_dir.is_dir():
         raise EvalsError(f"--data-dir {args.data_dir}: no such directory")
 
-    from evals.commands.budgets import print_budget_table
     from evals.runner import RunOptions, run_suite
-    from evals.table import format_summary
 
     judge = judge_options(args)
     options = RunOptions(
@@ -209,6 +208,22 @@ def handle(args: argparse.Namespace) -> int:
     # Libraries that print (to Python's stdout) must not corrupt --json or --quiet output.
     with contextlib.redirect_stdout(sys.stderr):
         outcome = run_suite(suite, options)
+    reporting = time.perf_counter()
+    _print_outcome(args, outcome)
+    if outcome.profile is not None and isinstance(outcome.run_dir, Path):  # a URL's manifest is uploaded
+        from evals.runner import record_profile
+        from evals.store import RunStore
+
+        outcome.profile.add("report", time.perf_counter() - reporting)
+        record_profile(RunStore(outcome.run_dir), outcome.profile)
+    return 0
+
+
+def _print_outcome(args: argparse.Namespace, outcome: Any) -> None:
+    """The summary on stdout: JSON, the run directory alone (--quiet), or tables."""
+    from evals.commands.budgets import print_budget_table
+    from evals.table import format_summary
+
     rows = [row.model_dump(mode="json") for row in outcome.rows]
     adaptive = outcome.adaptive.model_dump(mode="json") if outcome.adaptive else None
     if args.json:
@@ -223,7 +238,6 @@ def handle(args: argparse.Namespace) -> int:
         for line in _adaptive_lines(outcome.adaptive):
             print(line)
         print(f"\nrun directory: {outcome.run_dir}  (generated {outcome.generated} new samples)")
-    return 0
 
 
 def _adaptive_lines(outcome: Any) -> list[str]:

@@ -35,9 +35,9 @@ from evals.distributed.shards import (
     one_line,
 )
 from evals.distributed.worker import ShardWorker, engine_backend
-from evals.distributed.writer import PartWriter
 from evals.errors import EvalsError
 from evals.execute import BackendFactory, EngineGroup
+from evals.part_writer import PartWriter
 from evals.store import RunStore
 
 # How often the loop wakes without results, to refresh progress and check for starvation.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,8 +26,10 @@ SHARD_LOG = "shards.jsonl"
 class RayExecutor:
     """Shards every pending sample (and budget probe) and lets a pool of engine workers per model pull them.
 
-    Connects (or starts a local Ray for ``address="local"``) on first use, that is
-    after the suite, its tasks and models were validated and loaded.
+    Connects (or starts a local Ray for ``address="local"``) on first use, or early through
+    ``connect_early`` while the runner loads tasks and models (the suite is validated by
+    then); shuts a Ray started here down in the background after the last shard, while the
+    runner scores, and ``finish`` waits for that.
     """
 
     address: str
@@ -36,6 +39,7 @@ class RayExecutor:
     worker_wait_s: float = 1800.0  # model downloads and engine start-up count as waiting
     backend: BackendFactory = engine_backend  # what a worker generates with (replay in benches and tests)
     _connected_here: bool = field(default=False, init=False, repr=False)
+    _stopping: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def hardware(self, tensor_parallel_size: int) -> Hardware:
         """What a worker node is (for the manifest and cost), probed on the cluster."""
@@ -60,7 +64,18 @@ class RayExecutor:
             return Dispatcher(runs, store, progress, log, capacity, settings).run()
         finally:
             progress.close()
-            self._disconnect()
+            self._disconnect(background=True)
+
+    def connect_early(self) -> None:
+        """Connect now: ray.init mostly waits on processes starting, so other work can overlap it."""
+        self._connect()
+
+    def finish(self) -> None:
+        """Shut down a Ray started here, or wait for its shutdown under way."""
+        self._disconnect()
+        if self._stopping is not None:
+            self._stopping.join()
+            self._stopping = None
 
     def run_rounds(self, next_round: NextRound, store: RunStore, seed: int, quiet: bool) -> int:
         """Adaptive rounds on one set of workers, each round's items spread over all of them.
@@ -157,16 +172,23 @@ class RayExecutor:
     def _connect(self) -> None:
         import ray
 
+        if self._stopping is not None:  # a shutdown under way must end before Ray starts again
+            self._stopping.join()
+            self._stopping = None
         if not ray.is_initialized():
             connect(self.address)
             self._connected_here = True
 
-    def _disconnect(self) -> None:
+    def _disconnect(self, background: bool = False) -> None:
         import ray
 
         if self._connected_here:
-            ray.shutdown()
             self._connected_here = False
+            if background:  # ~1.6 s for a local Ray: overlapped with scoring; ``finish`` waits
+                self._stopping = threading.Thread(target=ray.shutdown, name="ray-shutdown")
+                self._stopping.start()
+            else:
+                ray.shutdown()
 
 
 def probe_spec(task: TaskPlan) -> ProbeSpec | None:

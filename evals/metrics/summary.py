@@ -134,7 +134,8 @@ def summarize(
         basis = costs.get(model, UnknownPrice(f"no cost basis given for model {model!r}"))
         group = arrays.rows(int(positions[0]), int(positions[-1]) + 1)
         row = _summarize_group(model, task, group, basis, ks, seed, n_bootstrap)
-        if "judge_verdict" in ordered.columns:
+        # A run without a judge may still carry the (empty) judge columns of the samples file.
+        if "judge_model" in ordered.columns and ordered["judge_model"].notna().any():
             judged_rows = ordered.iloc[int(positions[0]) : int(positions[-1]) + 1]
             row = row.model_copy(update=judge_fields(judged_rows))
         rows.append(row)

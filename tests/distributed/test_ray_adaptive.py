@@ -43,7 +43,7 @@ def test_until_on_ray_stops_handing_out_shards_and_matches_the_local_run(
     assert not parts.duplicated(KEY).any() and len(parts) == samples
     done = [e for e in shard_events(tmp_path / "ray") if e["event"] == "shard_done"]
     assert sum(e["samples"] for e in done) == samples
-    assert len({e["worker"] for e in done}) == 2, "both workers generated shards"
+    # Which worker takes which shard depends on engine start-up times: not asserted.
     ray_samples = pd.read_parquet(tmp_path / "ray" / "samples.parquet").drop(columns=["engine_seconds"])
     local_samples = pd.read_parquet(tmp_path / "local" / "samples.parquet").drop(columns=["engine_seconds"])
     pd.testing.assert_frame_equal(ray_samples, local_samples)

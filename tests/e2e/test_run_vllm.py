@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from evals.profile import PHASES
 from evals.tasks import load_task
 from tests.conftest import REPO_ROOT, kill_once_stored, run_cli
 
@@ -77,6 +78,11 @@ def test_tiny_model_run_directory_tokens_and_resume(tiny_model: Path, tmp_path: 
     ids_hash = hashlib.sha256("\n".join(item.item_id for item in items).encode()).hexdigest()
     assert manifest["tasks"]["arith-easy"]["item_ids_sha256"] == ids_hash
     assert manifest["tasks"]["arith-easy"]["n_items"] == 6
+    # source: issue 11 (a profile in every run): every phase this run had, in pipeline order.
+    profile = manifest["profile"]
+    assert list(profile) == [*(p for p in PHASES if p != "cluster_start"), "total"]
+    assert all(profile[phase] > 0 for phase in ("imports", "engine_start", "generation", "scoring"))
+    assert sum(profile[phase] for phase in PHASES if phase in profile) <= profile["total"]
 
     samples = pd.read_parquet(out / "samples.parquet")
     assert set(samples.columns) >= REQUIRED_SAMPLE_COLUMNS
@@ -102,6 +108,8 @@ def test_tiny_model_run_directory_tokens_and_resume(tiny_model: Path, tmp_path: 
     second = run_cli(args, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout)["generated"] == 0
+    resumed_profile = json.loads((out / "manifest.json").read_text())["profile"]
+    assert "engine_start" not in resumed_profile and "generation" not in resumed_profile  # none started
     assert sorted(out.glob("parts/*/*/part-*.parquet")) == parts
     pd.testing.assert_frame_equal(pd.read_parquet(out / "samples.parquet"), samples)
 

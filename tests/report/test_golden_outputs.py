@@ -97,6 +97,8 @@ def pin_manifest(run_dir: Path) -> None:
     manifest.update(created=PINNED, command=[PINNED])
     manifest["versions"] = {package: PINNED for package in manifest["versions"]}
     manifest["hardware"].update(gpu_names=[PINNED], cpu_model=PINNED, cpu_cores=0, platform=PINNED)
+    if "profile" in manifest:  # wall seconds per phase: which phases ran is compared, not how long
+        manifest["profile"] = {phase: 0.0 for phase in manifest["profile"]}
     for model in manifest["models"].values():
         model.update(path_or_id=PINNED, weights_sha256=PINNED, engine_setup={PINNED: PINNED})
     path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -1,10 +1,10 @@
-"""Stores finished shards' completions (and budget probes) from a thread of its own.
+"""Stores finished completions (and budget probes) from a thread of its own.
 
-The dispatch loop queues a result and goes on handing out shards; the writer stores
-whatever queued up meanwhile as one part per model x task, samples before probes. At hundreds of shards a
-second the driver then neither waits for a part's fsync nor leaves a file per
-shard; a driver killed mid-run loses at most what was queued, which a rerun
-generates again (only stored parts count as done).
+The local engine loop and the Ray driver's dispatch loop both hand results over and go on;
+the writer stores whatever queued up meanwhile as one part per model x task, samples before
+probes. Neither loop then waits for a part's fsync, and at hundreds of shards a second the
+driver does not leave a file per shard. A run killed mid-way loses at most what was queued,
+which a rerun generates again (only stored parts count as done).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
 
 from evals.probes import ProbeCompletion, write_probe_part
 from evals.records import Completion
@@ -42,6 +44,11 @@ class PartWriter:
         if completions or probes:
             self._queue.put((model, task, completions, probes))
 
+    def write_part(self, model: str, task: str, completions: Sequence[Completion]) -> Path | None:
+        """``put`` under the store's name, so the engine loop can write through the writer."""
+        self.put(model, task, completions)
+        return None  # written later; the path is not known yet
+
     def flush(self) -> None:
         """Wait until everything put so far is stored (adaptive rounds read the store next)."""
         self._queue.join()
@@ -54,6 +61,19 @@ class PartWriter:
             self._thread.join()
         if self._error is not None:
             raise self._error
+
+    def __enter__(self) -> PartWriter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        """Store everything handed over, also when generation failed; a write error only if none did."""
+        try:
+            self.close()
+        except BaseException:
+            if kind is None:
+                raise
 
     def _run(self) -> None:
         closed = False

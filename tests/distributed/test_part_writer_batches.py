@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.distributed.writer import PartWriter
+from evals.part_writer import PartWriter
 from evals.probes import ProbeCompletion, ProbeRequest, done_probe_keys
 from evals.records import ChatMessage, Completion, Item, Prompt, SampleKey
 from evals.store import RunStore
