@@ -91,7 +91,20 @@ def _folded_figures(data: Any) -> Any:
     return {**rest, "figures": {key: value for key, value in data.items() if key in keys}}
 
 
-class TaskResult(BaseModel):
+class _WithFigures(BaseModel):
+    """A record whose ``figures`` show in JSON as keys of their own (and load back)."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _flat_figures(handler(self))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load(cls, data: Any) -> Any:
+        return _folded_figures(data)
+
+
+class TaskResult(_WithFigures):
     """One model on one task."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -114,17 +127,8 @@ class TaskResult(BaseModel):
     published_standing: str | None = None  # inside / above / below our 95% CI
     published_source: str | None = None
 
-    @model_serializer(mode="wrap")
-    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _flat_figures(handler(self))
 
-    @model_validator(mode="before")
-    @classmethod
-    def _load(cls, data: Any) -> Any:
-        return _folded_figures(data)
-
-
-class LeaderboardRow(BaseModel):
+class LeaderboardRow(_WithFigures):
     """One model (one decoding setup) across the tasks of the report."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -142,15 +146,6 @@ class LeaderboardRow(BaseModel):
     on_pareto_front: bool
     cost_bases: tuple[str, ...]
     runs: tuple[str, ...]
-
-    @model_serializer(mode="wrap")
-    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _flat_figures(handler(self))
-
-    @model_validator(mode="before")
-    @classmethod
-    def _load(cls, data: Any) -> Any:
-        return _folded_figures(data)
 
 
 class RunInfo(BaseModel):
