@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from evals.errors import EvalsError
 from evals.metrics import CostBasis, SummaryRow, summarize
 from evals.metrics.summary import REQUIRED_COLUMNS
+from evals.profile import Profile
 from evals.records import Item, Status
 from evals.run_records import SAMPLE_SCHEMA, with_sample_columns
 from evals.scoring import Scorer, ScoreRequest
@@ -106,29 +107,36 @@ def finalize_by_group(
     ks: tuple[int, ...] | None,
     seed: int,
     wanted: Set[tuple[str, str]] | None = None,
+    profile: Profile | None = None,
 ) -> list[SummaryRow]:
     """Compact, score and write each finished model x task (of ``wanted``) in turn; then summarize.
 
     samples.parquet is written atomically, one row group per model x task, in the
-    (model, task, item_id, sample_idx) order of ``score_frame``.
+    (model, task, item_id, sample_idx) order of ``score_frame``. ``profile`` gets the
+    scoring and the writing (compaction included) apart, though they alternate.
     """
     light: list[pd.DataFrame] = []
+    profile = profile or Profile()
 
     def write(tmp: Path) -> None:
         with pq.ParquetWriter(tmp, SAMPLE_SCHEMA) as writer:
             for group in store.part_groups():
                 if wanted is not None and (group.model, group.task) not in wanted:
                     continue
-                scored = score_frame(join_items(store.compact(group), items), scorer)
-                writer.write_table(
-                    pa.Table.from_pandas(scored, SAMPLE_SCHEMA, preserve_index=False)
-                )
+                with profile.phase("writing"):
+                    completions = store.compact(group)
+                with profile.phase("scoring"):
+                    scored = score_frame(join_items(completions, items), scorer)
+                with profile.phase("writing"):
+                    writer.write_table(pa.Table.from_pandas(scored, SAMPLE_SCHEMA, preserve_index=False))
                 light.append(scored[list(REQUIRED_COLUMNS)])
 
     store.write_file(store.samples_path, write)
     frame = pd.concat(light, ignore_index=True) if light else SAMPLE_SCHEMA.empty_table().to_pandas()
-    rows = summarize(frame, costs, ks=ks, seed=seed)
-    store.write_summary(row.model_dump(mode="json") for row in rows)
+    with profile.phase("scoring"):
+        rows = summarize(frame, costs, ks=ks, seed=seed)
+    with profile.phase("writing"):
+        store.write_summary(row.model_dump(mode="json") for row in rows)
     return rows
 
 
@@ -143,7 +151,8 @@ def rescore_by_group(
 ) -> Rescored:
     """Score a finished run's samples.parquet again, a model x task at a time; rewrite it and the summary."""
     source = store.samples_path
-    groups = store.read_samples(["model", "task"]).drop_duplicates()  # EvalsError if not a samples file
+    # EvalsError if not a whole samples file (rescore rewrites every column).
+    groups = store.read_samples(["model", "task"], whole_file=True).drop_duplicates()
     light: list[pd.DataFrame] = []
     changed = 0
 
@@ -156,9 +165,7 @@ def rescore_by_group(
                 samples = samples.sort_values(list(SAMPLE_KEY)).reset_index(drop=True)
                 rescored = score_frame(samples, scorer)
                 changed += int((rescored["status"].to_numpy() != samples["status"].to_numpy()).sum())
-                writer.write_table(
-                    pa.Table.from_pandas(rescored, SAMPLE_SCHEMA, preserve_index=False)
-                )
+                writer.write_table(pa.Table.from_pandas(rescored, SAMPLE_SCHEMA, preserve_index=False))
                 light.append(rescored[list(REQUIRED_COLUMNS)])
 
     store.write_file(source, write)

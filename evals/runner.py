@@ -182,10 +182,11 @@ def finalize_run(
     suite, profile = plan.suite, profile or Profile()
     if judge is None and not suite.budgets:  # nothing needs all samples at once: one model x task at a time
         wanted = {(m.label, t.name) for m in plan.models for t in m.tasks}
-        with profile.phase("scoring"), Scorer() as scorer:  # scoring and writing, group by group
-            items = plan.items_by_key()
-            ks, seed = suite.pass_k, suite.seed
-            return finalize_by_group(store, items, scorer, costs, ks=ks, seed=seed, wanted=wanted)
+        with Scorer() as scorer:
+            items, ks, seed = plan.items_by_key(), suite.pass_k, suite.seed
+            return finalize_by_group(
+                store, items, scorer, costs, ks=ks, seed=seed, wanted=wanted, profile=profile
+            )
     with profile.phase("scoring"), Scorer() as scorer:
         samples = scored_samples(store, plan, scorer)
     if judge is not None:

@@ -153,7 +153,7 @@ class RunStore:
             manifest = manifest.model_copy(update={"created": existing.created, "resumed": resumed})
         self.write_manifest(manifest)
 
-    def read_samples(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    def read_samples(self, columns: Sequence[str] | None = None, *, whole_file: bool = False) -> pd.DataFrame:
         """``samples.parquet`` as a frame of ``SampleRecord`` columns (or ``columns`` of them).
 
         EvalsError when unreadable, missing a column, or written by a newer evals.
@@ -171,8 +171,8 @@ class RunStore:
         except (OSError, ValueError, pa.ArrowException) as error:
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise EvalsError(f"{self.samples_path}: unreadable ({first_line})") from None
-        # Every column of a samples file, not only those read: a file missing one was not written by evals.
-        every = dict.fromkeys([*reading, *SAMPLE_COLUMNS])
+        # ``whole_file``: every required column, not only those read (else not written by evals).
+        every = dict.fromkeys([*reading, *(SAMPLE_COLUMNS if whole_file else ())])
         missing = [name for name in every if name not in stored and name not in OPTIONAL_SAMPLE_COLUMNS]
         if missing:
             raise EvalsError(f"{self.samples_path}: not a samples file (no {', '.join(missing)} column)")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO_ROOT, run_cli
 
 from evals.execute import LocalExecutor
 from evals.generation.replay import ReplayBackend
@@ -19,6 +20,7 @@ from evals.runner import RunOptions, run_suite
 from evals.suite import parse_suite
 from evals.tasks.registry import TASK_PATH_ENV
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 SECTION = README[README.index("## Extending evals") : README.index("## Development")]
 
@@ -52,7 +54,11 @@ def test_the_benchmark_recipe_runs_end_to_end(
     rows = [json.dumps({"question": q, "answer": a}) for q, a in ITEMS]
     (data / "test.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
-    listed = run_cli(["tasks", "--task-dir", str(tasks), "--data-dir", str(tmp_path / "data")], cwd=tmp_path)
+    argv = ["tasks", "--task-dir", str(tasks), "--data-dir", str(tmp_path / "data")]
+    # As a user would: the CLI in a process of its own.
+    listed = subprocess.run(
+        [sys.executable, "-m", "evals.cli", *argv], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     assert listed.returncode == 0, listed.stderr
     line = next(row for row in listed.stdout.splitlines() if row.startswith("mybench"))
     assert line.split()[1:3] == ["6", "number"]
