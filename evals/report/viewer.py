@@ -4,7 +4,9 @@ The first ~1 MB of samples travels as JSON in a ``<script type="application/json
 block, so the first screen shows at once; the rest (a run of reasoning-length
 outputs is tens of MB per page) follows in data files of the same size beside the
 page, ``<slug>.data/NNN.js``, which ``viewer.js`` loads one after the other with
-``<script>`` elements (``fetch`` of a local file is refused under ``file://``).
+``<script>`` elements (``fetch`` of a local file is refused under ``file://``), from the
+page's load event on, so that they never delay it. The report reads each page's texts
+from its run alone (``read_group`` of :func:`sample_pages`): memory stays one page's worth.
 ``viewer.js`` renders one page of rows at a time with DOM APIs and ``textContent``,
 so no output is ever parsed as HTML, and filters and search cover the rows loaded so far.
 
