@@ -122,9 +122,11 @@ def first_render(page: Path) -> Render:
         started = time.perf_counter()
         # "commit": return once the navigation starts, not at the load event, which is what is measured.
         tab.goto(page.as_uri(), wait_until="commit")
-        tab.wait_for_function("window.__viewerReadyMs !== undefined", polling=5)
+        # A selector, not wait_for_function: the page's CSP forbids the eval that one needs.
+        tab.wait_for_selector("body[data-ready='1']")
         ready = time.perf_counter() - started
-        tab.wait_for_function(f"{PAINT} !== undefined", polling=5)
+        while tab.evaluate(PAINT) is None:  # the paint entry is queued just after the paint
+            time.sleep(0.01)
         in_page, paint = tab.evaluate(f"[window.__viewerReadyMs, {PAINT}]")
         tab.wait_for_selector("body[data-complete='1']", timeout=120_000)
         complete = time.perf_counter() - started
