@@ -98,22 +98,41 @@ def run_step(step: str, run: Path, extra: list[str]) -> None:
         print(f"evals {step}: exit {code}")
 
 
-def first_render(page: Path) -> tuple[float, float, int]:
-    """(s to the first screen, s to every row loaded, rows) of a sample page in headless Chromium."""
+class Render(NamedTuple):
+    """A sample page's first render, seen from outside (wall clock) and from inside the page."""
+
+    ready_s: float  # navigation start to the first screen, as Playwright sees it (includes its polling)
+    in_page_ms: float  # the page's own clock at its first screen (``__viewerReadyMs``, from navigation)
+    paint_ms: float  # the first contentful paint, same clock
+    complete_s: float  # navigation start to every row loaded
+    rows: int
+
+
+PAINT = "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime"
+
+
+def first_render(page: Path) -> Render:
+    """How fast a sample page shows its first screen, and then all its rows, in headless Chromium."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         tab = browser.new_page()
+        tab.goto("about:blank")  # the tab's own start-up is not the page's
         started = time.perf_counter()
-        tab.goto(page.as_uri())
+        # "commit": return once the navigation starts, not at the load event, which is what is measured.
+        tab.goto(page.as_uri(), wait_until="commit")
+        # A selector, not wait_for_function: the page's CSP forbids the eval that one needs.
         tab.wait_for_selector("body[data-ready='1']")
         ready = time.perf_counter() - started
+        while tab.evaluate(PAINT) is None:  # the paint entry is queued just after the paint
+            time.sleep(0.01)
+        in_page, paint = tab.evaluate(f"[window.__viewerReadyMs, {PAINT}]")
         tab.wait_for_selector("body[data-complete='1']", timeout=120_000)
         complete = time.perf_counter() - started
         rows = int(tab.evaluate("document.body.dataset.matching"))
         browser.close()
-    return ready, complete, rows
+    return Render(ready, float(in_page), float(paint), complete, rows)
 
 
 def line(name: str, figure: Figure, target: float | None = None) -> str:
@@ -144,9 +163,11 @@ def report_part(work: Path) -> None:
           f"{largest.relative_to(site)} {largest.stat().st_size / 1e6:.2f} MB (target < {MAX_FILE_MB:.0f} MB)")  # fmt: skip
     pages = [p for p in files if p.parent.name == "samples"]
     heaviest = max(pages, key=lambda p: sum(f.stat().st_size for f in p.parent.glob(f"{p.stem}.data/*.js")))
-    ready, complete, rows = first_render(heaviest)
-    print(f"  first render of {heaviest.name}: {ready:.2f} s (target < {TARGETS['render']:.0f} s); "
-          f"all {rows} rows loaded at {complete:.1f} s")  # fmt: skip
+    render = first_render(heaviest)
+    print(f"  first render of {heaviest.name} ({heaviest.stat().st_size / 1e6:.2f} MB): "
+          f"{render.ready_s:.2f} s from navigation (target < {TARGETS['render']:.0f} s); in the page: "
+          f"ready at {render.in_page_ms:.0f} ms, first paint at {render.paint_ms:.0f} ms; "
+          f"all {render.rows} rows loaded at {render.complete_s:.1f} s")  # fmt: skip
 
 
 def ray_part(rest: list[str]) -> None:

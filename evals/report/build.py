@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from evals.report.csv_json import render_csv, render_json
 from evals.report.index_page import render_index
 from evals.report.leaderboard import Leaderboard, build_leaderboard
 from evals.report.markdown import BARS_FILE, SCATTER_FILE, render_markdown
-from evals.report.merge import merge_runs
+from evals.report.merge import MergedRuns, load_group_samples, merge_runs
 from evals.report.outdir import replace_dir, write_text
 from evals.report.plots import scatter_svg, task_bars_svg
 from evals.report.redact import must_redact, redact_samples, redacted_tasks, unpublished_tasks
@@ -72,7 +72,8 @@ def build_report(
     is an EvalsError before anything is written.
     The output directory is replaced as a whole (see :func:`replace_dir`).
     """
-    merged = merge_runs([Path(p) for p in run_dirs], strict=strict)
+    # Without the long texts: the sample pages read them one model x task at a time (bounded memory).
+    merged = merge_runs([Path(p) for p in run_dirs], strict=strict, long_text=False)
     redacted = _redaction(merged.tasks, redact_tasks)
     exposed = unpublished_tasks(merged.tasks, redacted)
     warnings = merged.warnings + tuple(
@@ -87,8 +88,10 @@ def build_report(
     points, flags = budget_points(merged), truncation_flags(merged.summary)
     extra = (budget_markdown(points, flags), budget_html(points, flags))
 
+    read_group = _group_reader(merged, redacted)
+
     def fill(root: Path) -> None:
-        pages.extend(write_report(board, merged.samples, root, extra))
+        pages.extend(write_report(board, merged.samples, root, extra, read_group))
 
     out = Path(out_dir)
     replace_dir(out, fill)
@@ -106,12 +109,28 @@ def build_report(
     )
 
 
+def _group_reader(merged: MergedRuns, redacted: frozenset[str]) -> Callable[[str, str], pd.DataFrame]:
+    """Reads one model x task's samples with their texts from its run, redacted like the rest."""
+    paths = {run.run_id: run.path for run in merged.runs}
+
+    def read_group(model: str, task: str) -> pd.DataFrame:
+        rows = load_group_samples(paths[merged.run_of[(model, task)]], model, task)
+        return redact_samples(rows, redacted)
+
+    return read_group
+
+
 def write_report(
-    board: Leaderboard, samples: pd.DataFrame, root: Path, extra: tuple[str, str] = ("", "")
+    board: Leaderboard,
+    samples: pd.DataFrame,
+    root: Path,
+    extra: tuple[str, str] = ("", ""),
+    read_group: Callable[[str, str], pd.DataFrame] | None = None,
 ) -> list[str]:
     """Write every file of the report under ``root``; returns the sample pages written.
 
     ``extra``: the reasoning-budget sections (Markdown, HTML) of :mod:`evals.report.budgets`.
+    ``read_group``: see :func:`sample_pages`.
     """
     scatter, bars = scatter_svg(board), task_bars_svg(board)
     write_text(root / SCATTER_FILE, scatter + "\n")
@@ -121,7 +140,7 @@ def write_report(
     write_text(root / "leaderboard.csv", render_csv(board))
     write_text(root / "leaderboard.json", render_json(board))
     pages = []
-    for relative, text in sample_pages(board, samples):
+    for relative, text in sample_pages(board, samples, read_group):
         write_text(root / relative, text)
         if relative.endswith(".html"):  # not the pages' data files
             pages.append(relative)

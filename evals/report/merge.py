@@ -48,6 +48,8 @@ OPTIONAL_SAMPLE_COLUMNS = (
     "error",
 )
 TEXT_COLUMNS = ("prompt", "output", "reasoning", "extracted", "gold", "reason", "error")
+# The long texts (a reasoning run holds GBs of them): only the sample pages read them, a group at a time.
+LONG_TEXT_COLUMNS = ("prompt", "output", "reasoning")
 # Manifest fields of a task that must agree between runs for accuracies to be comparable.
 TASK_IDENTITY_FIELDS = ("item_ids_sha256", "n_items", "answer_type", "max_tokens")
 # Manifest fields of a model that must agree for one label to name one setup.
@@ -84,8 +86,12 @@ class MergedRuns:
         return tuple(sorted({row.model for row in self.summary}))
 
 
-def load_run(path: Path, run_id: str) -> Run:
-    """Read manifest (optional), summary.json and samples.parquet; EvalsError on a missing part."""
+def load_run(path: Path, run_id: str, *, long_text: bool = True) -> Run:
+    """Read manifest (optional), summary.json and samples.parquet; EvalsError on a missing part.
+
+    ``long_text=False`` leaves out prompt, output and reasoning (None in every row):
+    :func:`load_group_samples` reads them for one model x task when needed.
+    """
     if not path.exists():
         raise EvalsError(f"run directory {path} does not exist")
     if not path.is_dir():
@@ -96,7 +102,7 @@ def load_run(path: Path, run_id: str) -> Run:
     manifest = _read_manifest(path / "manifest.json")
     # Rows at a thinking budget (evals.metrics.budgets) are not the run's own figures.
     summary = tuple(row for row in read_summary(path / "summary.json") if row.budget is None)
-    samples = _read_samples(path / "samples.parquet")
+    samples = _read_samples(path / "samples.parquet", long_text=long_text)
     summary_keys = {(row.model, row.task) for row in summary}
     sample_keys = set(zip(samples["model"], samples["task"], strict=True))
     if summary_keys != sample_keys:
@@ -118,7 +124,14 @@ def _read_manifest(path: Path) -> Manifest | None:
     return load_manifest(data, str(path))
 
 
-def _read_samples(path: Path) -> pd.DataFrame:
+def load_group_samples(path: Path, model: str, task: str) -> pd.DataFrame:
+    """Every column of one model x task's samples of the run at ``path``, in file order."""
+    return _read_samples(path / "samples.parquet", group=(model, task))
+
+
+def _read_samples(
+    path: Path, *, long_text: bool = True, group: tuple[str, str] | None = None
+) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -128,10 +141,14 @@ def _read_samples(path: Path) -> pd.DataFrame:
         if missing:
             raise EvalsError(f"{path} lacks the columns {', '.join(missing)}")
         wanted = [c for c in (*REQUIRED_SAMPLE_COLUMNS, *OPTIONAL_SAMPLE_COLUMNS) if c in names]
-        frame = pq.read_table(path, columns=wanted).to_pandas()
+        if not long_text:
+            wanted = [c for c in wanted if c not in LONG_TEXT_COLUMNS]
+        # Row groups of other cells are skipped by their statistics, not read and dropped.
+        where = None if group is None else [("model", "=", group[0]), ("task", "=", group[1])]
+        frame = pq.read_table(path, columns=wanted, filters=where).to_pandas()
     except (OSError, pa.ArrowException) as error:
         raise EvalsError(f"cannot read {path}: {str(error).splitlines()[0]}") from None
-    for column in OPTIONAL_SAMPLE_COLUMNS:
+    for column in (*OPTIONAL_SAMPLE_COLUMNS, *LONG_TEXT_COLUMNS):
         if column not in frame.columns:
             frame[column] = None
     for column in ("model", "task", "item_id"):
@@ -157,14 +174,15 @@ def run_ids(paths: Sequence[Path]) -> list[str]:
     return ids
 
 
-def merge_runs(paths: Sequence[Path], *, strict: bool = False) -> MergedRuns:
+def merge_runs(paths: Sequence[Path], *, strict: bool = False, long_text: bool = True) -> MergedRuns:
     """Load and merge runs; EvalsError when they cannot share a table.
 
-    With ``strict``, any comparability warning is an error too.
+    With ``strict``, any comparability warning is an error too. ``long_text``: see :func:`load_run`.
     """
     if not paths:
         raise EvalsError("no run directories given")
-    runs = tuple(load_run(Path(p), run_id) for p, run_id in zip(paths, run_ids(paths), strict=True))
+    ids = run_ids(paths)
+    runs = tuple(load_run(Path(p), run_id, long_text=long_text) for p, run_id in zip(paths, ids, strict=True))
     run_of = _cell_owners(runs)
     _check_labels(runs)
     summary = tuple(row for run in runs for row in run.summary)

@@ -4,7 +4,9 @@ The first ~1 MB of samples travels as JSON in a ``<script type="application/json
 block, so the first screen shows at once; the rest (a run of reasoning-length
 outputs is tens of MB per page) follows in data files of the same size beside the
 page, ``<slug>.data/NNN.js``, which ``viewer.js`` loads one after the other with
-``<script>`` elements (``fetch`` of a local file is refused under ``file://``).
+``<script>`` elements (``fetch`` of a local file is refused under ``file://``), from the
+page's load event on, so that they never delay it. The report reads each page's texts
+from its run alone (``read_group`` of :func:`sample_pages`): memory stays one page's worth.
 ``viewer.js`` renders one page of rows at a time with DOM APIs and ``textContent``,
 so no output is ever parsed as HTML, and filters and search cover the rows loaded so far.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -256,8 +258,16 @@ def render_page(result: TaskResult, model: str, data: dict[str, Any], siblings: 
     )
 
 
-def sample_pages(board: Leaderboard, samples: pd.DataFrame) -> Iterator[tuple[str, str]]:
-    """(relative path, text) of every model x task page (``.html``) and of its data files (``.js``)."""
+def sample_pages(
+    board: Leaderboard,
+    samples: pd.DataFrame,
+    read_group: Callable[[str, str], pd.DataFrame] | None = None,
+) -> Iterator[tuple[str, str]]:
+    """(relative path, text) of every model x task page (``.html``) and of its data files (``.js``).
+
+    ``read_group(model, task)``: that page's samples with their texts, when ``samples`` has
+    only the columns the votes need (a run of reasoning-length outputs does not fit in memory).
+    """
     results = {(row.model, task): result for row in board.rows for task, result in row.tasks.items()}
     for task, task_samples in samples.groupby("task", sort=True):
         models = sorted(map(str, task_samples["model"].unique()))
@@ -268,6 +278,8 @@ def sample_pages(board: Leaderboard, samples: pd.DataFrame) -> Iterator[tuple[st
             result = results.get((str(model), str(task)))
             if result is None:
                 continue
+            if read_group is not None:
+                group = read_group(str(model), str(task))
             data = page_data(str(model), str(task), group, votes, models, redacted)
             siblings = {m: href for m, href in pages.items() if m != model}
             slug = result.samples_page.removeprefix("samples/").removesuffix(".html")

@@ -12,6 +12,7 @@ from synthetic_runs import RunWriter, outcomes, task_samples
 
 from evals.errors import EvalsError
 from evals.report import build_report, merge_runs
+from evals.report.merge import load_group_samples
 from tests.conftest import run_cli as run_evals
 
 
@@ -124,6 +125,38 @@ def test_runs_with_different_models_and_tasks_merge(make_run: RunWriter, tmp_pat
     row = next(r for r in json.loads(paths.json.read_text())["rows"] if r["model"] == "m")
     assert row["tasks"]["task-c"]["accuracy"]["runs"] == ["second"]
     assert row["overall"]["runs"] == ["first", "second"]
+
+
+def test_without_long_text_only_the_texts_are_left_out(make_run: RunWriter) -> None:
+    """source: issue 16 part 3, `evals report` held every text of a 60k-sample run (3.6 GB RSS)."""
+    rows = two_tasks("m") + two_tasks("n", correct=1)
+    rows[1]["reasoning"] = "a separate trace"
+    run = make_run("r", rows)
+    full, light = merge_runs([run]), merge_runs([run], long_text=False)
+    assert light.samples[["prompt", "output", "reasoning"]].isna().all().all()
+    rest = [c for c in full.samples.columns if c not in ("prompt", "output", "reasoning")]
+    assert light.samples[rest].equals(full.samples[rest])
+    assert full.samples["reasoning"].notna().sum() == 1
+
+
+@pytest.mark.parametrize(("model", "task"), [("m", "task-a"), ("n", "task-b"), ("n", "task-z")])
+def test_a_group_is_read_whole_and_alone(make_run: RunWriter, model: str, task: str) -> None:
+    """source: issue 16 part 3, sample pages read one model x task's texts at a time (task-z: none)."""
+    run = make_run("r", two_tasks("m") + two_tasks("n", correct=1))
+    every = merge_runs([run]).samples.drop(columns="run_id")
+    expected = every[(every["model"] == model) & (every["task"] == task)].reset_index(drop=True)
+    assert load_group_samples(run, model, task).equals(expected)
+
+
+def test_sample_pages_of_merged_runs_show_their_own_run_texts(make_run: RunWriter, tmp_path: Path) -> None:
+    """source: issue 16 part 3, each page's texts are read from the run that owns its cell."""
+    first = make_run("first", task_samples("m", "task-a", outcomes(3, 2), output="FIRST-RUN-TEXT"))
+    second = make_run("second", task_samples("n", "task-a", outcomes(3, 1), output="SECOND-RUN-TEXT"))
+    pages = {p.name: p.read_text() for p in build_report([first, second], tmp_path / "report").sample_pages}
+    assert len(pages) == 2
+    for name, text in pages.items():
+        own, other = ("FIRST", "SECOND") if "m--" in name else ("SECOND", "FIRST")
+        assert f"{own}-RUN-TEXT" in text and f"{other}-RUN-TEXT" not in text, name
 
 
 def test_runs_with_the_same_directory_name_get_distinct_ids(make_run: RunWriter, tmp_path: Path) -> None:

@@ -197,5 +197,8 @@
   update(true);
   window.__viewerReadyMs = performance.now();
   document.body.dataset.ready = "1";
-  loadNextChunk();
+  // The data files only after the page's load event: a script added before it would hold the event, and
+  // the first paint with it, until every file had loaded.
+  if (document.readyState === "complete") setTimeout(loadNextChunk, 0);
+  else window.addEventListener("load", function () { setTimeout(loadNextChunk, 0); });
 })();
