@@ -1,18 +1,21 @@
 """Hand shards to idle workers, store what they return, replace workers that fail.
 
 Ray places the workers, moves the data and detects dead processes and nodes; this
-loop only decides what happens to a shard: each worker pulls the next shard of
-its model when it finishes one, so a slow worker never holds the others back. A
-shard whose worker died or raised goes back to the front of the queue (any live
-worker takes it); after ``max_attempts`` failures its samples are stored with the
-error. Results are written by the driver (its ``PartWriter`` thread) once per shard.
+loop only decides what happens to a shard: each worker pulls the next shards of
+its model when it finishes a call, so a slow worker never holds the others back.
+A call takes as many shards as the worker's engine runs at once, within the worker's
+share of the queue (:func:`shards_per_call`): small shards still fill the engine's
+batch, as in a local run. A shard whose worker died or raised goes back to the front
+of the queue (any live worker takes it); after ``max_attempts`` failures its samples
+are stored with the error. Results are written by the driver (its ``PartWriter``
+thread) once per shard.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -51,8 +54,8 @@ class WorkerSlot:
     handle: Any
     placement_group: Any | None
     identity: WorkerIdentity | None = None  # None until the engine has started
-    shard: Shard | None = None
-    sent_at: float = 0.0  # when the current shard was sent (perf_counter)
+    shards: tuple[Shard, ...] = ()  # the call in flight (empty: idle)
+    sent_at: float = 0.0  # when the current call was sent (perf_counter)
 
 
 @dataclass
@@ -74,7 +77,7 @@ class GroupRun:
 
     @property
     def drained(self) -> bool:
-        return not self.queue and all(slot.shard is None for slot in self.workers)
+        return not self.queue and all(not slot.shards for slot in self.workers)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,40 @@ class DispatchSettings:
     backend: BackendFactory = engine_backend  # pickled to every worker, which builds its engine with it
 
 
+def shards_per_call(queue: Sequence[Shard], max_sequences: int | None, workers: int) -> int:
+    """How many shards from the queue's head one call takes (guided self-scheduling).
+
+    At least one; more while their requests fit what the worker's engine runs at once
+    (``max_sequences``; None: one) and the call stays within the worker's share of the
+    queue (1/``workers``), so the last shards still spread over every worker. A shard that
+    failed before runs alone: a bad item is then isolated as when every call had one shard.
+    """
+    if not queue or max_sequences is None or _alone(queue[0]):
+        return min(1, len(queue))
+    share = -(-len(queue) // max(1, workers))
+    taken, sequences = 1, _sequences(queue[0])
+    while (
+        taken < share and not _alone(queue[taken]) and sequences + _sequences(queue[taken]) <= max_sequences
+    ):
+        sequences += _sequences(queue[taken])
+        taken += 1
+    return taken
+
+
+def _alone(shard: Shard) -> bool:
+    return shard.alone or shard.attempts > 0
+
+
+def _sequences(shard: Shard) -> int:
+    return max(len(shard.requests), len(shard.probes))
+
+
+def _died(error: BaseException) -> bool:
+    import ray
+
+    return isinstance(error, ray.exceptions.RayActorError)
+
+
 class Dispatcher:
     """Runs groups side by side while the cluster holds their workers, else one after another."""
 
@@ -93,7 +130,7 @@ class Dispatcher:
                  next_round: Callable[[], list[GroupRun] | None] | None = None) -> None:  # fmt: skip
         self._waiting = deque(runs)
         self._active: list[GroupRun] = []
-        self._refs: dict[Any, tuple[GroupRun, WorkerSlot, Shard | None]] = {}
+        self._refs: dict[Any, tuple[GroupRun, WorkerSlot, tuple[Shard, ...] | None]] = {}
         self._writer = PartWriter(store)
         self._progress = progress
         self._log = log
@@ -178,52 +215,68 @@ class Dispatcher:
 
     def _dispatch(self) -> None:
         for run in self._active:
+            live = sum(slot.identity is not None for slot in run.workers)
             for slot in run.workers:
-                if slot.identity is not None and slot.shard is None and run.queue:
-                    slot.shard = run.queue.popleft()
+                if slot.identity is not None and not slot.shards and run.queue:
+                    count = shards_per_call(run.queue, slot.identity.max_sequences, max(live, run.target))
+                    slot.shards = tuple(run.queue.popleft() for _ in range(count))
                     slot.sent_at = time.perf_counter()
-                    self._refs[slot.handle.run_shard.remote(slot.shard)] = (run, slot, slot.shard)
+                    self._refs[slot.handle.run_shards.remote(slot.shards)] = (run, slot, slot.shards)
                     self._progress.shard_started(slot.identity.worker_id)
 
     def _settle(self, ref: Any) -> None:
         import ray
 
-        run, slot, shard = self._refs.pop(ref)
+        run, slot, shards = self._refs.pop(ref)
         try:
             value = ray.get(ref)
         except ray.exceptions.RayError as error:
-            if shard is None:
+            if shards is None:
                 self._start_failed(run, slot, error)
             else:
-                self._shard_failed(run, slot, shard, error)
+                self._call_failed(run, slot, shards, error)
             return
-        if shard is None:
+        if shards is None:
             slot.identity = value
             self._progress.worker_ready(value)
             self._log.record("worker_ready", None, value, group=run.label)
         else:
-            self._shard_done(slot, shard, value)
+            self._call_done(slot, shards, value)
 
-    def _shard_done(self, slot: WorkerSlot, shard: Shard, result: ShardResult) -> None:
-        if result.shard_id != shard.shard_id:
-            raise RuntimeError(f"worker answered shard {result.shard_id} for {shard.shard_id}")
+    def _call_done(self, slot: WorkerSlot, shards: tuple[Shard, ...], results: list[ShardResult]) -> None:
+        answered = [result.shard_id for result in results]
+        if answered != [shard.shard_id for shard in shards]:
+            raise RuntimeError(f"worker answered shards {answered} for {[s.shard_id for s in shards]}")
         round_trip = time.perf_counter() - slot.sent_at
-        slot.shard = None
-        self._dispatch()  # the worker's next shard first: it need not wait for this write
-        self._writer.put(shard.model, shard.task, result.completions, result.probes)
-        self.generated += len(result.completions)
-        self._progress.shard_finished(shard, result.worker.worker_id, failed=False)
-        self._log.record("shard_done", shard, result.worker, seconds=round(result.seconds, 4),
-                         round_trip=round(round_trip, 4))  # fmt: skip
+        slot.shards = ()
+        for shard, result in zip(shards, results, strict=True):
+            self._writer.put(shard.model, shard.task, result.completions, result.probes)
+            self.generated += len(result.completions)
+            self._progress.shard_finished(shard, result.worker.worker_id, failed=False)
+            self._log.record("shard_done", shard, result.worker, seconds=round(result.seconds, 4),
+                             round_trip=round(round_trip, 4), call_shards=len(shards))  # fmt: skip
+        self._dispatch()
+
+    def _call_failed(
+        self, run: GroupRun, slot: WorkerSlot, shards: tuple[Shard, ...], error: BaseException
+    ) -> None:
+        """A one-shard call fails as that shard; a call of several sends each back, to run alone next."""
+        if len(shards) == 1:
+            self._shard_failed(run, slot, shards[0], error)
+            return
+        message = one_line(error)
+        self._retire(run, slot, "worker_lost" if _died(error) else "worker_replaced", message)
+        # Not counted as an attempt of each: which shard failed is not known until they run alone.
+        run.queue.extendleft(reversed([replace(shard, alone=True) for shard in shards]))
+        for shard in shards:
+            self._log.record("shard_retry", shard, slot.identity, error=message, call_shards=len(shards))
+        self._replace_worker(run, message)
 
     def _shard_failed(self, run: GroupRun, slot: WorkerSlot, shard: Shard, error: BaseException) -> None:
         """Split a failed multi-item shard into items; retry an item until ``max_attempts``."""
-        import ray
-
         message = one_line(error)
-        died = isinstance(error, ray.exceptions.RayActorError)
         # A worker that raised mid-shard may hold half-added requests: a fresh process replaces it.
-        self._retire(run, slot, "worker_lost" if died else "worker_replaced", message)
+        self._retire(run, slot, "worker_lost" if _died(error) else "worker_replaced", message)
         if len(shard.item_ids) > 1:
             pieces = shard.split()
             run.queue.extendleft(reversed(pieces))

@@ -49,6 +49,7 @@ class Shard:
     attempts: int = 0  # failed attempts so far
     probes: tuple[ProbeRequest, ...] = ()  # missing probes of samples already stored
     probe_spec: ProbeSpec | None = None  # probes of the samples generated here (None: no budgets)
+    alone: bool = False  # failed in a call of several shards: runs in a call of its own from now on
 
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -87,6 +88,8 @@ class WorkerIdentity:
     node_id: str  # the Ray node id
     host: str
     pid: int
+    # Sequences its engine runs at once; the driver fills a call up to it. None: one shard a call.
+    max_sequences: int | None = None
 
     @property
     def short(self) -> str:

@@ -154,6 +154,8 @@ class VLLMBackend:
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise EvalsError(f"could not start vLLM for {model_path}: {first_line}") from None
         self.load_seconds = time.perf_counter() - started
+        # What the scheduler runs at once (vLLM's default depends on the hardware).
+        self.max_sequences = int(self._llm.llm_engine.vllm_config.scheduler_config.max_num_seqs)
         self._tokenizer = self._llm.get_tokenizer()
         self._rendered: dict[Prompt, RenderedPrompt] = {}
 

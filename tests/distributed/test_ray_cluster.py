@@ -68,6 +68,8 @@ def test_two_nodes_both_work_and_match_a_local_run(
     assert len(done) == 24
     nodes = {two_node_cluster.head_node.node_id, *(n.node_id for n in two_node_cluster.worker_nodes)}
     assert {e["node"] for e in done} == nodes, "both nodes generated shards"
+    # source: issue 11 (a worker's call fills its engine: 2-item shards travel several to a call)
+    assert max(e["call_shards"] for e in done) > 1
 
     expected = expected_keys("tiny-llama", 48, 1)
     ray_samples = assert_each_sample_once(tmp_path / "ray", expected).drop(columns=["engine_seconds"])
@@ -170,3 +172,6 @@ def test_an_item_that_always_fails_is_stored_as_an_error_and_the_run_completes(
     events = shard_events(out)
     assert [e["event"] for e in events if e.get("first_item") in bad].count("shard_failed") == len(bad)
     assert any(e["event"] == "shard_split" for e in events)
+    # Both shards went in one call, which failed: each ran alone next, not counted as an attempt.
+    retried = [e for e in events if e["event"] == "shard_retry" and e.get("call_shards") == 2]
+    assert len(retried) == 2 and all(e["attempt"] == 1 for e in retried)

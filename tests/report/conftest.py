@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from synthetic_runs import RunWriter, write_run
+from synthetic_runs import RunWriter, reasoning_rows, write_run
+
+from evals.report import ReportPaths, build_report
 
 NO_CHROMIUM = pytest.mark.skip(reason="no Chromium installed: apt-get install chromium (CI's .ci/run does)")
 
@@ -37,3 +39,10 @@ def make_run(tmp_path: Path) -> RunWriter:
         return write_run(tmp_path / "runs" / name, rows, **options)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def reasoning_report(tmp_path_factory: pytest.TempPathFactory) -> ReportPaths:
+    """source: issue 16, a reasoning model's page: 90 samples of 120 KB traces, ~11 MB of rows (built once)."""
+    root = tmp_path_factory.mktemp("reasoning")
+    return build_report([write_run(root / "run", reasoning_rows())], root / "site")

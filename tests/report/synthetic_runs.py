@@ -161,3 +161,12 @@ def write_run(
     if isinstance(manifest, dict):
         (root / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return root
+
+
+def reasoning_rows(n: int = 90, trace_chars: int = 120_000) -> list[dict[str, Any]]:
+    """One model x task of reasoning-length samples (a ``<think>`` trace of ``trace_chars`` each)."""
+    return [
+        sample("r1", "task-a", f"task-a-{i:03d}", "correct" if i % 3 else "incorrect",
+               output=f"<think>{chr(97 + i % 26) * trace_chars}</think>The answer is {i}.")
+        for i in range(n)
+    ]  # fmt: skip

@@ -255,18 +255,6 @@ def test_sample_card_shows_the_question(browser: Any, tmp_path: Path) -> None:
     assert page.errors == []
 
 
-@pytest.fixture(scope="module")
-def reasoning_report(tmp_path_factory: pytest.TempPathFactory) -> ReportPaths:
-    """source: issue 16, a reasoning model's page: 90 samples of 120 KB traces, ~11 MB of rows."""
-    rows = [
-        sample("r1", "task-a", f"task-a-{i:03d}", "correct" if i % 3 else "incorrect",
-               output=f"<think>{chr(97 + i % 26) * 120_000}</think>The answer is {i}.")
-        for i in range(90)
-    ]  # fmt: skip
-    root = tmp_path_factory.mktemp("reasoning")
-    return build_report([write_run(root / "run", rows)], root / "site")
-
-
 def test_big_page_shows_first_rows_then_loads_the_rest_from_file(
     browser: Any, reasoning_report: ReportPaths
 ) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from synthetic_runs import sample, write_run
 
-from evals.report import build_report
+from evals.report import ReportPaths, build_report
 from evals.report.viewer import CHUNK_CHARS, split_chunks
 
 MAX_FILE_BYTES = 5_000_000  # issue 16: no page file over 5 MB
@@ -46,19 +46,8 @@ def test_chunks_keep_every_row_in_order_and_each_prompt_once(
         assert holders == [first]
 
 
-@pytest.fixture(scope="module")
-def big_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One model x task page of 90 reasoning-length samples (120 KB of reasoning each)."""
-    rows = [
-        sample("r1", "task-a", f"task-a-{i:03d}", "correct" if i % 3 else "incorrect",
-               output=f"<think>{chr(97 + i % 26) * 120_000}</think>The answer is 1.")
-        for i in range(90)
-    ]  # fmt: skip
-    root = tmp_path_factory.mktemp("big")
-    return build_report([write_run(root / "run", rows)], root / "site").root
-
-
-def test_big_page_is_split_into_files_under_5_mb(big_report: Path) -> None:
+def test_big_page_is_split_into_files_under_5_mb(reasoning_report: ReportPaths) -> None:
+    big_report = reasoning_report.root
     files = sorted(big_report.rglob("*"))
     assert max(p.stat().st_size for p in files if p.is_file()) < MAX_FILE_BYTES
     [page] = list((big_report / "samples").glob("*.html"))
