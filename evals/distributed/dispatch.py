@@ -86,6 +86,9 @@ class DispatchSettings:
     max_attempts: int
     worker_wait_s: float
     backend: BackendFactory = engine_backend  # pickled to every worker, which builds its engine with it
+    forward_env: bool = (
+        True  # the driver's engine settings as each worker's runtime_env (not for a local Ray)
+    )
 
 
 def shards_per_call(queue: Sequence[Shard], max_sequences: int | None, workers: int) -> int:
@@ -203,7 +206,7 @@ class Dispatcher:
         import ray
 
         placement_group = create_placement_group(run.shape)
-        options = actor_options(run.shape, placement_group)
+        options = actor_options(run.shape, placement_group, self._settings.forward_env)
         model = replace(run.group.lead, tasks=())  # the worker needs the model, not the items
         actor: Any = ray.remote(ShardWorker)
         handle = actor.options(**options).remote(

@@ -57,7 +57,7 @@ class RayExecutor:
             self._connect()
             capacity = cluster_capacity()
             runs = [self._group_run(index, groups[index], shards, capacity) for index, shards in work.items()]
-            settings = DispatchSettings(seed, self.max_attempts, self.worker_wait_s, self.backend)
+            settings = self._settings(seed)
             # A run at an fsspec URL gets its shard log uploaded with every event.
             upload = store.upload if isinstance(store, MirroredRunStore) else None
             log = ShardLog(store.root / SHARD_LOG, upload)
@@ -98,7 +98,7 @@ class RayExecutor:
             first = next_runs()
             if first is None:
                 return 0
-            settings = DispatchSettings(seed, self.max_attempts, self.worker_wait_s)
+            settings = self._settings(seed)
             upload = store.upload if isinstance(store, MirroredRunStore) else None
             log = ShardLog(store.root / SHARD_LOG, upload)
             return Dispatcher(first, store, progress, log, capacity, settings, next_runs).run()
@@ -168,6 +168,11 @@ class RayExecutor:
         shape = worker_shape(group)
         wanted = self.num_workers or default_worker_count(shape, capacity.resources, capacity.alive_nodes)
         return GroupRun(index, group, shape, deque(shards), target=min(wanted, len(shards)))
+
+    def _settings(self, seed: int) -> DispatchSettings:
+        # A Ray this driver started gave its processes, and so its workers, the driver's environment.
+        forward_env = not (self.address == "local" and self._connected_here)
+        return DispatchSettings(seed, self.max_attempts, self.worker_wait_s, self.backend, forward_env)
 
     def _connect(self) -> None:
         import ray

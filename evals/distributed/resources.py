@@ -60,18 +60,21 @@ def worker_env() -> dict[str, str]:
     }
 
 
-def actor_options(shape: WorkerShape, placement_group: Any | None) -> dict[str, Any]:
+def actor_options(
+    shape: WorkerShape, placement_group: Any | None, forward_env: bool = True
+) -> dict[str, Any]:
     """``.options(...)`` for a worker actor; failures are handled by the driver, not restarts.
 
     Without restarts, a dead worker's shard goes back to the queue at once and any
     live worker takes it; an automatic restart could wait forever for the
-    resources of a node that is gone.
+    resources of a node that is gone. ``forward_env``: give the worker the driver's
+    engine settings (:func:`worker_env`). A Ray started by the driver passes its
+    environment to every worker anyway, and an actor with a runtime_env of its own
+    waits for a fresh worker process (0.6 s more here than one without).
     """
-    options: dict[str, Any] = {
-        "max_restarts": 0,
-        "max_task_retries": 0,
-        "runtime_env": {"env_vars": worker_env()},
-    }
+    options: dict[str, Any] = {"max_restarts": 0, "max_task_retries": 0}
+    if forward_env:
+        options["runtime_env"] = {"env_vars": worker_env()}
     if placement_group is not None:
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
