@@ -52,6 +52,31 @@ def connect(address: str) -> None:
         raise EvalsError(f"cannot connect to the Ray cluster at {address}: {first}") from None
 
 
+def disconnect(started_here: bool) -> None:
+    """``ray.shutdown``; a Ray this process started has its autoscaler monitor killed first.
+
+    The monitor ignores SIGTERM and ``ray.shutdown`` gives it a full second before SIGKILL
+    (1.0 of 1.36 s here, on the critical path of a short run); a local Ray has nothing to
+    autoscale and is being stopped. Ray's internals are read defensively: where they differ,
+    the shutdown is Ray's own, as before.
+    """
+    import ray
+
+    if started_here:
+        try:
+            from ray._private import ray_constants, worker
+
+            node = worker._global_node
+            monitors: list[Any] = (
+                [] if node is None else node.all_processes.get(ray_constants.PROCESS_TYPE_MONITOR, [])
+            )
+            for info in monitors:
+                info.process.kill()
+        except Exception:  # another Ray version's internals: its own shutdown still stops everything
+            pass
+    ray.shutdown()
+
+
 @dataclass(frozen=True)
 class Capacity:
     """The cluster's resources when the run starts."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from evals.distributed.connect import Capacity, cluster_capacity, connect, probe_hardware
+from evals.distributed.connect import Capacity, cluster_capacity, connect, disconnect, probe_hardware
 from evals.distributed.dispatch import Dispatcher, DispatchSettings, GroupRun
 from evals.distributed.progress import RunProgress, ShardLog
 from evals.distributed.resources import default_worker_count, worker_shape
@@ -185,15 +186,14 @@ class RayExecutor:
             self._connected_here = True
 
     def _disconnect(self, background: bool = False) -> None:
-        import ray
-
         if self._connected_here:
             self._connected_here = False
-            if background:  # ~1.6 s for a local Ray: overlapped with scoring; ``finish`` waits
-                self._stopping = threading.Thread(target=ray.shutdown, name="ray-shutdown")
+            stop = functools.partial(disconnect, started_here=self.address == "local")
+            if background:  # ~0.4 s for a local Ray: overlapped with scoring; ``finish`` waits
+                self._stopping = threading.Thread(target=stop, name="ray-shutdown")
                 self._stopping.start()
             else:
-                ray.shutdown()
+                stop()
 
 
 def probe_spec(task: TaskPlan) -> ProbeSpec | None:

@@ -1,4 +1,4 @@
-"""A Ray that ``--ray local`` starts hands the driver's environment to its workers by itself."""
+"""A Ray that ``--ray local`` starts hands the driver's environment to its workers, and stops whole."""
 
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ SCRIPT = textwrap.dedent(
         executor = RayExecutor("local", num_workers=1, shard_size=4, backend=EnvAnswers())
         run_suite(replay_suite("env", models=1, items=8, samples=1), RunOptions(out=Path(sys.argv[1]), quiet=True,
                   executor=executor))
+        import psutil  # the Ray it started is stopped: none of its processes (monitor included) is left
+
+        print("left:", [p.name() for p in psutil.Process().children(recursive=True) if p.status() != "zombie"])
     """
 )
 
@@ -54,5 +57,6 @@ def test_workers_of_a_local_ray_see_the_drivers_environment_without_a_runtime_en
     done = subprocess.run([sys.executable, str(script), str(tmp_path / "run")], cwd=REPO, capture_output=True,
                           text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "left: []"
     outputs = pd.read_parquet(tmp_path / "run" / "samples.parquet").output
     assert len(outputs) == 8 and set(outputs) == {"mark-7 own-env=False"}
