@@ -54,26 +54,28 @@ def test_two_nodes_both_work_and_match_a_local_run(
     two_node_cluster: Any, tiny_model: Path, tmp_path: Path
 ) -> None:
     # source: issue 4 (a run uses both nodes and matches a local run of the same config)
-    # One 2-item shard per call (max_num_seqs 2): a call of many shards could let the first worker take
-    # every shard before the second's engine is up (seen 2026-12-02: one node did all 24).
+    # One item per shard and per engine step (max_num_seqs 1): about 15 s of work for one worker, so the
+    # second has its engine up before the first is done (with 24 two-item shards one node did all of them,
+    # twice in CI clones on 2026-12-02).
+    limit = 96
     suite = write_suite(
-        tmp_path / "suite.yaml", tiny_model, limit=48, max_tokens=64, engine={"max_num_seqs": 2}
+        tmp_path / "suite.yaml", tiny_model, limit=limit, max_tokens=64, engine={"max_num_seqs": 1}
     )
     local = run_cli(["run", "--config", str(suite), "--out", str(tmp_path / "local"), "--json"],
                     cwd=tmp_path, env=cli_env())  # fmt: skip
     assert local.returncode == 0, local.stderr
     # The run directory as an fsspec URL (file:// is fsspec's local filesystem), as on a cluster.
     url = f"file://{tmp_path}/ray"
-    distributed = run_cli(ray_args(suite, two_node_cluster.address, url, 2, 2), cwd=tmp_path, env=cli_env())
+    distributed = run_cli(ray_args(suite, two_node_cluster.address, url, 2, 1), cwd=tmp_path, env=cli_env())
     assert distributed.returncode == 0, distributed.stderr
 
     events = shard_events(tmp_path / "ray")
     done = [e for e in events if e["event"] == "shard_done"]
-    assert len(done) == 24
+    assert len(done) == limit
     nodes = {two_node_cluster.head_node.node_id, *(n.node_id for n in two_node_cluster.worker_nodes)}
     assert {e["node"] for e in done} == nodes, "both nodes generated shards"
 
-    expected = expected_keys("tiny-llama", 48, 1)
+    expected = expected_keys("tiny-llama", limit, 1)
     ray_samples = assert_each_sample_once(tmp_path / "ray", expected).drop(columns=["engine_seconds"])
     local_samples = pd.read_parquet(tmp_path / "local" / "samples.parquet").drop(columns=["engine_seconds"])
     pd.testing.assert_frame_equal(ray_samples, local_samples)
@@ -82,7 +84,7 @@ def test_two_nodes_both_work_and_match_a_local_run(
     assert untimed(json.loads((tmp_path / "ray" / "summary.json").read_text())) == untimed(local_summary)
 
     parts = sorted((tmp_path / "ray").glob("parts/*/*/part-*.parquet"))
-    again = run_cli(ray_args(suite, two_node_cluster.address, url, 2, 2), cwd=tmp_path, env=cli_env())
+    again = run_cli(ray_args(suite, two_node_cluster.address, url, 2, 1), cwd=tmp_path, env=cli_env())
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["generated"] == 0 and json.loads(again.stdout)["run_dir"] == url
     assert sorted((tmp_path / "ray").glob("parts/*/*/part-*.parquet")) == parts
