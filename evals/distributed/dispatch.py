@@ -86,9 +86,8 @@ class DispatchSettings:
     max_attempts: int
     worker_wait_s: float
     backend: BackendFactory = engine_backend  # pickled to every worker, which builds its engine with it
-    forward_env: bool = (
-        True  # the driver's engine settings as each worker's runtime_env (not for a local Ray)
-    )
+    # The driver's engine settings as each worker's runtime_env (not needed on a Ray the driver started).
+    forward_env: bool = True
 
 
 def shards_per_call(queue: Sequence[Shard], max_sequences: int | None, workers: int) -> int:
