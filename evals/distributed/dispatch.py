@@ -217,10 +217,9 @@ class Dispatcher:
 
     def _dispatch(self) -> None:
         for run in self._active:
-            live = sum(slot.identity is not None for slot in run.workers)
             for slot in run.workers:
                 if slot.identity is not None and not slot.shards and run.queue:
-                    count = shards_per_call(run.queue, slot.identity.max_sequences, max(live, run.target))
+                    count = shards_per_call(run.queue, slot.identity.max_sequences, run.target)
                     slot.shards = tuple(run.queue.popleft() for _ in range(count))
                     slot.sent_at = time.perf_counter()
                     self._refs[slot.handle.run_shards.remote(slot.shards)] = (run, slot, slot.shards)
